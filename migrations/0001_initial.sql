@@ -1,0 +1,44 @@
+-- API keys: one per agent. Only the SHA-256 of the plaintext key is stored.
+CREATE TABLE api_keys (
+    id             TEXT PRIMARY KEY,
+    name           TEXT NOT NULL,
+    key_hash       BLOB NOT NULL UNIQUE,
+    display_prefix TEXT NOT NULL,
+    created_at     TEXT NOT NULL,
+    last_used_at   TEXT,
+    revoked_at     TEXT,
+    webhook_url    TEXT
+) STRICT;
+
+CREATE INDEX api_keys_display_prefix ON api_keys (display_prefix);
+
+-- Outbound messages submitted by agents, and what became of them.
+CREATE TABLE actions (
+    id                TEXT PRIMARY KEY,
+    key_id            TEXT NOT NULL REFERENCES api_keys (id),
+    channel           TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'imessage')),
+    recipient_address TEXT NOT NULL,
+    recipient_name    TEXT,
+    subject           TEXT,
+    body              TEXT NOT NULL,
+    priority          TEXT NOT NULL CHECK (priority IN ('urgent', 'high', 'normal', 'low')),
+    status            TEXT NOT NULL CHECK (
+        status IN ('pending', 'flagged', 'approved', 'sent', 'denied', 'failed')
+    ),
+    flag_reason       TEXT,
+    agent_context     TEXT,
+    created_at        TEXT NOT NULL,
+    reviewed_at       TEXT,
+    sent_at           TEXT,
+    error_message     TEXT,
+    -- The process that holds the action while its transport runs; lets a
+    -- restart tell an interrupted send from one still in progress elsewhere.
+    sender_pid        INTEGER
+) STRICT;
+
+-- Partial indexes keep intake cheap: a new row touches only the open-queue index.
+CREATE INDEX actions_open ON actions (id) WHERE status IN ('pending', 'flagged');
+CREATE INDEX actions_sending ON actions (id) WHERE status = 'approved';
+CREATE INDEX actions_decided ON actions (reviewed_at)
+    WHERE status IN ('sent', 'denied', 'failed');
+CREATE INDEX actions_by_key ON actions (key_id, id);

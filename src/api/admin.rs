@@ -1,0 +1,90 @@
+//! Endpoints for the operator's own machine: list the queue, approve, deny.
+//! They answer only loopback clients, whatever address the server is bound to.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{ConnectInfo, Path, Query, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::agent::body_error;
+use super::error::ApiError;
+use super::views::{success, QueuedAction};
+use crate::gateway::{Error, Gateway};
+
+const DEFAULT_QUEUE_LIMIT: u32 = 100;
+const MAX_QUEUE_LIMIT: u32 = 1_000;
+
+#[derive(Deserialize)]
+pub struct QueueParams {
+    limit: Option<u32>,
+}
+
+/// `GET /gateway/queue`: pending and flagged actions, newest first.
+pub async fn queue(
+    State(gateway): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Query(params): Query<QueueParams>,
+) -> Result<Response, ApiError> {
+    require_loopback(peer)?;
+    let limit = params
+        .limit
+        .unwrap_or(DEFAULT_QUEUE_LIMIT)
+        .clamp(1, MAX_QUEUE_LIMIT);
+    let actions = gateway.queue(limit)?;
+    let views: Vec<QueuedAction<'_>> = actions.iter().map(QueuedAction::from).collect();
+    Ok(success(views).into_response())
+}
+
+/// `POST /gateway/queue/{id}/approve`: approves and sends; answers with the
+/// action as sent or failed.
+pub async fn approve(
+    State(gateway): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    require_loopback(peer)?;
+    let action = gateway.approve(&id).await?;
+    Ok(success(QueuedAction::from(&action)).into_response())
+}
+
+#[derive(Deserialize, Default)]
+struct DenyRequest {
+    reason: Option<String>,
+}
+
+/// `POST /gateway/queue/{id}/deny`, with an optional `{"reason": "..."}`.
+pub async fn deny(
+    State(gateway): State<Arc<Gateway>>,
+    ConnectInfo(peer): ConnectInfo<SocketAddr>,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, ApiError> {
+    require_loopback(peer)?;
+    let request = parse_deny(&body.map_err(body_error)?)?;
+    let action = gateway.deny(&id, request.reason).await?;
+    Ok(success(QueuedAction::from(&action)).into_response())
+}
+
+fn parse_deny(body: &[u8]) -> Result<DenyRequest, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(DenyRequest::default());
+    }
+    serde_json::from_slice(body).map_err(|e| {
+        ApiError::from(Error::invalid(format!(
+            "deny body must be empty or a JSON object like {{\"reason\": \"...\"}} ({e})"
+        )))
+    })
+}
+
+fn require_loopback(peer: SocketAddr) -> Result<(), ApiError> {
+    let ip = peer.ip().to_canonical();
+    if ip.is_loopback() {
+        return Ok(());
+    }
+    tracing::warn!(%peer, "refused admin request from a non-loopback client");
+    Err(ApiError::not_loopback())
+}

@@ -1,0 +1,99 @@
+//! The API's one error type: a status code and a JSON body that says what is
+//! wrong. Internal details are logged, not sent.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde_json::{json, Value};
+
+use crate::gateway::Error;
+
+/// An error response: `{"success": false, "error": message, "code": code, ...}`.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+    extra: Option<(&'static str, Value)>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            extra: None,
+        }
+    }
+
+    /// Adds a field to the error body.
+    pub fn with(mut self, field: &'static str, value: Value) -> Self {
+        self.extra = Some((field, value));
+        self
+    }
+
+    pub fn too_large(limit_bytes: usize) -> Self {
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            format!(
+                "request body is larger than {} KiB: shorten the message",
+                limit_bytes / 1024
+            ),
+        )
+    }
+
+    pub fn not_loopback() -> Self {
+        ApiError::new(
+            StatusCode::FORBIDDEN,
+            "loopback_only",
+            "this endpoint answers only clients on the gateway's own machine (loopback)",
+        )
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<Error> for ApiError {
+    fn from(error: Error) -> Self {
+        let message = error.to_string();
+        match error {
+            Error::Invalid(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message),
+            Error::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
+            Error::Unauthorized => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
+            Error::AlreadyDecided { status, .. } => {
+                ApiError::new(StatusCode::CONFLICT, "already_decided", message)
+                    .with("status", json!(status))
+            }
+            Error::Store(store) if store.is_transient() => {
+                tracing::warn!(error = %store, "storage unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "storage_unavailable",
+                    "the gateway cannot use its database right now; retry shortly",
+                )
+            }
+            Error::Store(_) | Error::Internal(_) => {
+                tracing::error!(error = %message, "request failed");
+                ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "internal error; the gateway's log has the details",
+                )
+            }
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "success": false, "error": self.message, "code": self.code });
+        if let (Some((field, value)), Some(object)) = (self.extra, body.as_object_mut()) {
+            object.insert(field.to_string(), value);
+        }
+        (self.status, Json(body)).into_response()
+    }
+}

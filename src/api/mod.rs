@@ -1,0 +1,75 @@
+//! The agent-facing HTTP server: routes, limits, and serving until told to
+//! stop.
+
+mod admin;
+mod agent;
+mod error;
+pub mod views;
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::StatusCode;
+use axum::routing::{get, post};
+use axum::serve::ListenerExt;
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use agent::KEY_HEADER;
+pub use error::ApiError;
+
+use crate::gateway::Gateway;
+
+/// Largest request body accepted; larger ones get 413.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// All routes, with their limits, over `gateway`.
+pub fn router(gateway: Arc<Gateway>) -> Router {
+    Router::new()
+        .route("/gateway/send", post(agent::send))
+        .route("/gateway/actions/{id}", get(agent::action))
+        .route("/gateway/health", get(agent::health))
+        .route("/gateway/queue", get(admin::queue))
+        .route("/gateway/queue/{id}/approve", post(admin::approve))
+        .route("/gateway/queue/{id}/deny", post(admin::deny))
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .with_state(gateway)
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then lets
+/// in-flight requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    gateway: Arc<Gateway>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not set TCP_NODELAY");
+        }
+    });
+    let app = router(gateway).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        "no_such_endpoint",
+        "no such endpoint: the API lives under /gateway (send, actions/{id}, health, queue)",
+    )
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(
+        StatusCode::METHOD_NOT_ALLOWED,
+        "method_not_allowed",
+        "this endpoint does not accept that HTTP method",
+    )
+}

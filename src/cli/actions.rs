@@ -1,0 +1,144 @@
+//! `contactcmd gateway queue | approve | deny | history`: deciding on
+//! messages from a script or shell.
+
+use chrono::Utc;
+
+use super::output::{preview, print_json, print_table};
+use crate::api::views::QueuedAction;
+use crate::clock;
+use crate::gateway::{Error, Gateway, Status};
+use crate::store::{ActionRow, HistoryFilter};
+
+const PREVIEW_CHARS: usize = 40;
+
+pub fn queue(gateway: &Gateway, limit: u32, json: bool) -> Result<(), Error> {
+    let actions = gateway.queue(limit)?;
+    if json {
+        return print_actions_json(&actions);
+    }
+    if actions.is_empty() {
+        println!("No messages waiting for a decision.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = actions.iter().map(queue_row).collect();
+    print_table(
+        &["ID", "AGE", "PRIORITY", "AGENT", "CHANNEL", "TO", "MESSAGE"],
+        &rows,
+    );
+    Ok(())
+}
+
+fn queue_row(action: &ActionRow) -> Vec<String> {
+    let flag = if action.status == Status::Flagged {
+        "FLAGGED "
+    } else {
+        ""
+    };
+    vec![
+        action.id.clone(),
+        age(&action.created_at),
+        action.priority.to_string(),
+        action.key_name.clone(),
+        action.channel.to_string(),
+        action.recipient_address.clone(),
+        format!("{flag}{}", preview(message_text(action), PREVIEW_CHARS)),
+    ]
+}
+
+/// Approves and sends; a failed send is reported and exits 1.
+pub async fn approve(gateway: &Gateway, query: &str, json: bool) -> Result<bool, Error> {
+    let id = gateway.resolve_action(query)?;
+    let action = gateway.approve(&id).await?;
+    print_decision(&action, json)?;
+    Ok(action.status == Status::Sent)
+}
+
+pub async fn deny(
+    gateway: &Gateway,
+    query: &str,
+    reason: Option<String>,
+    json: bool,
+) -> Result<(), Error> {
+    let id = gateway.resolve_action(query)?;
+    let action = gateway.deny(&id, reason).await?;
+    print_decision(&action, json)
+}
+
+fn print_decision(action: &ActionRow, json: bool) -> Result<(), Error> {
+    if json {
+        return print_json(&QueuedAction::from(action));
+    }
+    match (action.status, &action.error_message) {
+        (Status::Sent, _) => println!("Sent {} to {}.", action.id, action.recipient_address),
+        (Status::Failed, Some(error)) => println!("Send of {} failed: {error}", action.id),
+        (Status::Denied, Some(reason)) => println!("Denied {} ({reason}).", action.id),
+        (status, _) => println!("Action {} is now {status}.", action.id),
+    }
+    Ok(())
+}
+
+pub fn history(gateway: &Gateway, filter: &HistoryFilter, json: bool) -> Result<(), Error> {
+    let actions = gateway.history(filter)?;
+    if json {
+        return print_actions_json(&actions);
+    }
+    if actions.is_empty() {
+        println!("No decided messages match.");
+        return Ok(());
+    }
+    let rows: Vec<Vec<String>> = actions
+        .iter()
+        .map(|a| {
+            vec![
+                a.id.clone(),
+                a.status.to_string(),
+                a.reviewed_at.clone().unwrap_or_default(),
+                a.key_name.clone(),
+                a.channel.to_string(),
+                a.recipient_address.clone(),
+                preview(
+                    a.error_message.as_deref().unwrap_or(message_text(a)),
+                    PREVIEW_CHARS,
+                ),
+            ]
+        })
+        .collect();
+    print_table(
+        &[
+            "ID",
+            "STATUS",
+            "DECIDED",
+            "AGENT",
+            "CHANNEL",
+            "TO",
+            "MESSAGE / REASON",
+        ],
+        &rows,
+    );
+    Ok(())
+}
+
+fn print_actions_json(actions: &[ActionRow]) -> Result<(), Error> {
+    print_json(&actions.iter().map(QueuedAction::from).collect::<Vec<_>>())
+}
+
+fn message_text(action: &ActionRow) -> &str {
+    action.subject.as_deref().unwrap_or(&action.body)
+}
+
+/// "5s", "3m", "2h", "4d" since `created_at`.
+fn age(created_at: &str) -> String {
+    let Some(created) = clock::parse_time(created_at) else {
+        return "?".into();
+    };
+    let secs = Utc::now()
+        .signed_duration_since(created)
+        .num_seconds()
+        .max(0);
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3_600 => format!("{}m", secs / 60),
+        3_600..86_400 => format!("{}h", secs / 3_600),
+        _ => format!("{}d", secs / 86_400),
+    }
+}

@@ -1,0 +1,382 @@
+//! `Gateway`: the engine both faces use. The HTTP API and the headless
+//! commands call these methods; all state lives in the store.
+
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+
+use super::auth::{AgentKey, KeyCache};
+use super::{decide, intake, keys, Error};
+use crate::clock;
+use crate::store::actions::SendingAction;
+use crate::store::{actions, keys as key_rows, ActionRow, HistoryFilter, KeyRow, Store};
+use crate::transport::Transports;
+
+/// Longest a transport may take before its send is given up as failed.
+/// An `approved` action older than this belongs to no running send.
+pub const MAX_SEND_DURATION: Duration = Duration::from_secs(300);
+
+/// How stale the health endpoint's pending count may be; counting is kept
+/// off the request path under load.
+const PENDING_COUNT_TTL: Duration = Duration::from_secs(1);
+
+/// Slack on top of [`MAX_SEND_DURATION`] before an approved action is
+/// considered abandoned whatever its sender's pid says.
+const SEND_GRACE: Duration = Duration::from_secs(60);
+
+/// The gateway engine over one database.
+pub struct Gateway {
+    store: Store,
+    transports: Transports,
+    keys: KeyCache,
+    started: Instant,
+    pending_count: Mutex<Option<(Instant, u64)>>,
+    /// Actions this process is sending right now.
+    sending: Arc<Mutex<HashSet<String>>>,
+}
+
+/// What `/gateway/health` reports.
+#[derive(Debug, Serialize)]
+pub struct Health {
+    pub status: &'static str,
+    pub uptime_secs: u64,
+    pub pending_count: u64,
+    pub version: &'static str,
+}
+
+impl Gateway {
+    pub fn new(store: Store, transports: Transports) -> Gateway {
+        Gateway {
+            store,
+            transports,
+            keys: KeyCache::default(),
+            started: Instant::now(),
+            pending_count: Mutex::new(None),
+            sending: Arc::default(),
+        }
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The live key presented by an agent.
+    pub fn authenticate(&self, presented: Option<&str>) -> Result<Arc<AgentKey>, Error> {
+        self.keys.authenticate(&self.store, presented)
+    }
+
+    /// Validates and queues a message from `key`; answers once it is committed.
+    pub async fn submit(&self, key: &AgentKey, body: &[u8]) -> Result<ActionRow, Error> {
+        let row = intake::parse(body, &key.id)?;
+        let touch = key.claim_touch().then(|| row.created_at.clone());
+        let key_id = key.id.clone();
+
+        let stored = row.clone();
+        let inserted = self
+            .store
+            .write(move |conn| {
+                if let Some(at) = &touch {
+                    key_rows::touch(conn, &stored.key_id, at)?;
+                }
+                actions::insert(conn, &stored)
+            })
+            .await?;
+        if !inserted {
+            self.keys.forget(&key_id);
+            return Err(Error::Unauthorized);
+        }
+        tracing::debug!(action_id = %row.id, key = %key.name, channel = %row.channel, "queued");
+        Ok(queued_row(row, &key.name))
+    }
+
+    /// Records that key `key_id` was just used.
+    pub async fn touch_key(&self, key_id: &str) -> Result<(), Error> {
+        let (id, at) = (key_id.to_string(), clock::now_text());
+        Ok(self
+            .store
+            .write(move |conn| key_rows::touch(conn, &id, &at))
+            .await?)
+    }
+
+    /// Action `id` if it belongs to `key` and the key is still live.
+    pub fn action_for_key(&self, key: &AgentKey, id: &str) -> Result<ActionRow, Error> {
+        let (live, action) = self.store.read(|conn| {
+            let live = key_rows::get(conn, &key.id)?.is_some_and(|k| k.revoked_at.is_none());
+            Ok((live, actions::get(conn, id)?))
+        })?;
+        if !live {
+            self.keys.forget(&key.id);
+            return Err(Error::Unauthorized);
+        }
+        action
+            .filter(|action| action.key_id == key.id)
+            .ok_or_else(|| Error::NotFound(format!("no action with id {id} for this API key")))
+    }
+
+    /// The full id of the action `query` names (an id or unique prefix).
+    pub fn resolve_action(&self, query: &str) -> Result<String, Error> {
+        let query = query.trim();
+        if query.is_empty() {
+            return Err(Error::invalid(
+                "action id is empty: pass an id from `gateway queue`",
+            ));
+        }
+        let ids = self
+            .store
+            .read(|conn| actions::ids_with_prefix(conn, query, 10))?;
+        match ids.as_slice() {
+            [] => Err(Error::NotFound(format!(
+                "no action with id {query:?}: run `contactcmd gateway queue` to list pending ids"
+            ))),
+            [only] => Ok(only.clone()),
+            several if several.iter().any(|id| id == query) => Ok(query.to_string()),
+            several => Err(Error::invalid(format!(
+                "action id {query:?} is ambiguous; it matches {}: type more of the id",
+                several.join(", ")
+            ))),
+        }
+    }
+
+    /// Pending and flagged actions, newest first.
+    pub fn queue(&self, limit: u32) -> Result<Vec<ActionRow>, Error> {
+        Ok(self.store.read(|conn| actions::list_open(conn, limit))?)
+    }
+
+    /// Decided actions, newest decision first.
+    pub fn history(&self, filter: &HistoryFilter) -> Result<Vec<ActionRow>, Error> {
+        Ok(self
+            .store
+            .read(|conn| actions::list_history(conn, filter))?)
+    }
+
+    /// Approves action `id` and sends it; returns it as sent or failed.
+    pub async fn approve(&self, id: &str) -> Result<ActionRow, Error> {
+        // Registered before the approval commits, so a sweep for interrupted
+        // sends never mistakes this one for an abandoned one.
+        let _sending = SendingGuard::register(&self.sending, id);
+        let (owned_id, at) = (id.to_string(), clock::now_text());
+        let pid = std::process::id();
+        let action = self
+            .store
+            .write(move |conn| decide::approve(conn, &owned_id, pid, &at))
+            .await??;
+        tracing::info!(action_id = %id, channel = %action.channel, "approved; sending");
+
+        let outcome = self.send(&action).await;
+        if let Err(error) = &outcome {
+            tracing::warn!(action_id = %id, %error, "send failed");
+        }
+        let (owned_id, at) = (id.to_string(), clock::now_text());
+        let decided = self
+            .store
+            .write(move |conn| {
+                let outcome = outcome.as_ref().map(|_| ()).map_err(String::as_str);
+                decide::finish(conn, &owned_id, outcome, &at)
+            })
+            .await??;
+        tracing::info!(action_id = %id, status = %decided.status, "send finished");
+        Ok(decided)
+    }
+
+    async fn send(&self, action: &ActionRow) -> Result<(), String> {
+        match tokio::time::timeout(MAX_SEND_DURATION, self.transports.send(action)).await {
+            Ok(outcome) => outcome,
+            Err(_) => Err(format!(
+                "the transport did not finish within {} s; the message may or may not have gone out",
+                MAX_SEND_DURATION.as_secs()
+            )),
+        }
+    }
+
+    /// Denies action `id`, keeping the operator's reason if given.
+    pub async fn deny(&self, id: &str, reason: Option<String>) -> Result<ActionRow, Error> {
+        let reason = reason
+            .map(|r| r.trim().to_string())
+            .filter(|r| !r.is_empty());
+        let (owned_id, at) = (id.to_string(), clock::now_text());
+        let action = self
+            .store
+            .write(move |conn| decide::deny(conn, &owned_id, reason.as_deref(), &at))
+            .await??;
+        tracing::info!(action_id = %id, "denied");
+        Ok(action)
+    }
+
+    /// Marks failed every approved action whose sending process is gone, so
+    /// that an interrupted send is reported, never silently repeated.
+    pub async fn fail_interrupted_sends(&self) -> Result<Vec<String>, Error> {
+        let at = clock::now_text();
+        let ours = self.sending.clone();
+        let still_sending = move |action: &SendingAction| send_may_be_running(action, &ours);
+        let failed = self
+            .store
+            .write(move |conn| decide::fail_interrupted(conn, still_sending, &at))
+            .await?;
+        for id in &failed {
+            tracing::warn!(action_id = %id, "send was interrupted; marked failed");
+        }
+        Ok(failed)
+    }
+
+    /// Liveness and queue depth.
+    pub fn health(&self) -> Result<Health, Error> {
+        Ok(Health {
+            status: "ok",
+            uptime_secs: self.started.elapsed().as_secs(),
+            pending_count: self.pending_count()?,
+            version: env!("CARGO_PKG_VERSION"),
+        })
+    }
+
+    fn pending_count(&self) -> Result<u64, Error> {
+        let mut cached = self.pending_count.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((at, count)) = *cached {
+            if at.elapsed() < PENDING_COUNT_TTL {
+                return Ok(count);
+            }
+        }
+        let count = self.store.read(actions::count_open)?;
+        *cached = Some((Instant::now(), count));
+        Ok(count)
+    }
+
+    /// Issues a new key named `name`; the plaintext is returned only here.
+    pub async fn add_key(&self, name: &str) -> Result<keys::IssuedKey, Error> {
+        let issued = keys::issue(name)?;
+        let row = issued.row.clone();
+        self.store
+            .write(move |conn| key_rows::insert(conn, &row))
+            .await?;
+        tracing::info!(key_id = %issued.row.id, name = %issued.row.name, "API key created");
+        Ok(issued)
+    }
+
+    pub fn list_keys(&self) -> Result<Vec<KeyRow>, Error> {
+        Ok(self.store.read(key_rows::list)?)
+    }
+
+    /// The key `query` names (id, unique prefix or display prefix).
+    pub fn find_key(&self, query: &str) -> Result<KeyRow, Error> {
+        keys::resolve(&self.store, query)
+    }
+
+    /// Revokes the key `query` names; false if it was already revoked.
+    pub async fn revoke_key(&self, query: &str) -> Result<(KeyRow, bool), Error> {
+        let key = self.find_key(query)?;
+        let (id, at) = (key.id.clone(), clock::now_text());
+        let changed = self
+            .store
+            .write(move |conn| key_rows::revoke(conn, &id, &at))
+            .await?;
+        self.keys.forget(&key.id);
+        tracing::info!(key_id = %key.id, "API key revoked");
+        Ok((key, changed))
+    }
+
+    /// Sets (or with `None` clears) the webhook URL of the key `query` names.
+    pub async fn set_webhook(&self, query: &str, url: Option<&str>) -> Result<KeyRow, Error> {
+        let url = url.map(super::webhook_url::validate).transpose()?;
+        let key = self.find_key(query)?;
+        let id = key.id.clone();
+        let stored = url.clone();
+        self.store
+            .write(move |conn| key_rows::set_webhook_url(conn, &id, stored.as_deref()))
+            .await?;
+        tracing::info!(key_id = %key.id, set = url.is_some(), "webhook URL changed");
+        Ok(KeyRow {
+            webhook_url: url,
+            ..key
+        })
+    }
+}
+
+/// The stored form of a just-queued action, without a read back.
+fn queued_row(row: crate::store::NewActionRow, key_name: &str) -> ActionRow {
+    ActionRow {
+        id: row.id,
+        key_id: row.key_id,
+        key_name: key_name.to_string(),
+        channel: row.channel,
+        recipient_address: row.recipient_address,
+        recipient_name: row.recipient_name,
+        subject: row.subject,
+        body: row.body,
+        priority: row.priority,
+        status: row.status,
+        flag_reason: row.flag_reason,
+        agent_context: row.agent_context,
+        created_at: row.created_at,
+        reviewed_at: None,
+        sent_at: None,
+        error_message: None,
+    }
+}
+
+/// Whether an approved action's send may still be in progress somewhere.
+fn send_may_be_running(action: &SendingAction, ours: &Mutex<HashSet<String>>) -> bool {
+    let approved_at = action.approved_at.as_deref().and_then(clock::parse_time);
+    let overdue = approved_at.is_none_or(|at| {
+        let age = chrono::Utc::now().signed_duration_since(at);
+        age.to_std()
+            .is_ok_and(|age| age > MAX_SEND_DURATION + SEND_GRACE)
+    });
+    if overdue {
+        return false;
+    }
+    match action.sender_pid {
+        // A row naming our own pid is ours only if we are sending it; otherwise
+        // an earlier process with the same pid (a container's pid 1) left it.
+        Some(pid) if pid == std::process::id() => ours
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .contains(&action.id),
+        Some(pid) => process_exists(pid),
+        None => false,
+    }
+}
+
+/// Marks an action as being sent by this process for as long as it lives.
+struct SendingGuard<'a> {
+    set: &'a Mutex<HashSet<String>>,
+    id: String,
+}
+
+impl<'a> SendingGuard<'a> {
+    fn register(set: &'a Mutex<HashSet<String>>, id: &str) -> Self {
+        set.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.to_string());
+        SendingGuard {
+            set,
+            id: id.to_string(),
+        }
+    }
+}
+
+impl Drop for SendingGuard<'_> {
+    fn drop(&mut self) {
+        self.set
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&self.id);
+    }
+}
+
+#[cfg(unix)]
+fn process_exists(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // Signal 0 checks for existence without delivering anything.
+    // SAFETY: kill with signal 0 has no effect on the target process.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+#[cfg(not(unix))]
+fn process_exists(_pid: u32) -> bool {
+    // Without a portable check, assume the sender is gone.
+    false
+}

@@ -1,0 +1,104 @@
+//! SQL for API keys.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+/// A stored API key (never the plaintext).
+#[derive(Clone, Debug, PartialEq)]
+pub struct KeyRow {
+    pub id: String,
+    pub name: String,
+    pub key_hash: Vec<u8>,
+    pub display_prefix: String,
+    pub created_at: String,
+    pub last_used_at: Option<String>,
+    pub revoked_at: Option<String>,
+    pub webhook_url: Option<String>,
+}
+
+const SELECT_KEY: &str = "SELECT id, name, key_hash, display_prefix, created_at, last_used_at, \
+     revoked_at, webhook_url FROM api_keys";
+
+pub fn insert(conn: &Connection, key: &KeyRow) -> rusqlite::Result<()> {
+    conn.prepare_cached(
+        "INSERT INTO api_keys (id, name, key_hash, display_prefix, created_at) \
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+    )?
+    .execute(params![
+        key.id,
+        key.name,
+        key.key_hash,
+        key.display_prefix,
+        key.created_at
+    ])?;
+    Ok(())
+}
+
+/// Every key, oldest first.
+pub fn list(conn: &Connection) -> rusqlite::Result<Vec<KeyRow>> {
+    let sql = format!("{SELECT_KEY} ORDER BY id");
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map([], key_from_row)?;
+    rows.collect()
+}
+
+pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<KeyRow>> {
+    let sql = format!("{SELECT_KEY} WHERE id = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([id], key_from_row)
+        .optional()
+}
+
+/// The key whose hash is `hash`, revoked or not.
+pub fn find_by_hash(conn: &Connection, hash: &[u8]) -> rusqlite::Result<Option<KeyRow>> {
+    let sql = format!("{SELECT_KEY} WHERE key_hash = ?1");
+    conn.prepare_cached(&sql)?
+        .query_row([hash], key_from_row)
+        .optional()
+}
+
+/// Keys whose id starts with `query` or whose display prefix equals it.
+pub fn matching(conn: &Connection, query: &str) -> rusqlite::Result<Vec<KeyRow>> {
+    let upper = format!("{query}\u{7f}");
+    let sql = format!(
+        "{SELECT_KEY} WHERE (id >= ?1 AND id < ?2) OR display_prefix = ?1 ORDER BY id LIMIT 20"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(params![query, upper], key_from_row)?;
+    rows.collect()
+}
+
+/// Marks the key revoked; false if it already was.
+pub fn revoke(conn: &Connection, id: &str, at: &str) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached("UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL")?
+        .execute(params![id, at])?;
+    Ok(changed == 1)
+}
+
+/// Sets or clears the key's webhook URL.
+pub fn set_webhook_url(conn: &Connection, id: &str, url: Option<&str>) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached("UPDATE api_keys SET webhook_url = ?2 WHERE id = ?1")?
+        .execute(params![id, url])?;
+    Ok(changed == 1)
+}
+
+/// Records that the key was just used.
+pub fn touch(conn: &Connection, id: &str, at: &str) -> rusqlite::Result<()> {
+    conn.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?
+        .execute(params![id, at])?;
+    Ok(())
+}
+
+fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRow> {
+    Ok(KeyRow {
+        id: row.get(0)?,
+        name: row.get(1)?,
+        key_hash: row.get(2)?,
+        display_prefix: row.get(3)?,
+        created_at: row.get(4)?,
+        last_used_at: row.get(5)?,
+        revoked_at: row.get(6)?,
+        webhook_url: row.get(7)?,
+    })
+}

@@ -1,0 +1,70 @@
+//! Schema migrations: numbered SQL files embedded at build time, applied in
+//! order, each in its own transaction, with the version in `user_version`.
+
+use std::path::Path;
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use super::StoreError;
+
+/// A numbered schema change.
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sql: &'static str,
+}
+
+/// Every migration, in order; `version` is the file's number.
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "0001_initial.sql",
+    sql: include_str!("../../migrations/0001_initial.sql"),
+}];
+
+/// The schema version this binary writes.
+pub fn latest_version() -> i64 {
+    MIGRATIONS.last().map_or(0, |m| m.version)
+}
+
+/// Brings the database up to [`latest_version`], refusing a newer one.
+pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
+    let current =
+        user_version(conn).map_err(|e| StoreError::sqlite("reading version of", path, e))?;
+    check_not_newer(current, path)?;
+
+    for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
+        apply_one(conn, migration).map_err(|e| StoreError::sqlite("migrating", path, e))?;
+        tracing::info!(
+            version = migration.version,
+            file = migration.name,
+            "applied migration"
+        );
+    }
+    Ok(())
+}
+
+fn check_not_newer(found: i64, path: &Path) -> Result<(), StoreError> {
+    if found > latest_version() {
+        return Err(StoreError::TooNew {
+            path: path.to_path_buf(),
+            found,
+            supported: latest_version(),
+        });
+    }
+    Ok(())
+}
+
+/// Applies one migration unless another process got there first.
+fn apply_one(conn: &mut Connection, migration: &Migration) -> rusqlite::Result<()> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    if user_version(&tx)? >= migration.version {
+        return Ok(());
+    }
+    tx.execute_batch(migration.sql)?;
+    tx.pragma_update(None, "user_version", migration.version)?;
+    tx.commit()
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.pragma_query_value(None, "user_version", |row| row.get(0))
+}

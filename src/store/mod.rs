@@ -1,0 +1,98 @@
+//! SQLite persistence: opening and migrating the database, the group-commit
+//! writer, and every SQL statement the gateway runs.
+
+pub mod actions;
+mod error;
+pub mod keys;
+mod migrate;
+mod readers;
+mod writer;
+
+use std::path::{Path, PathBuf};
+
+use rusqlite::Connection;
+
+pub use actions::{ActionRow, HistoryFilter, NewActionRow, Transition};
+pub use error::StoreError;
+pub use keys::KeyRow;
+pub use migrate::{latest_version, MIGRATIONS};
+
+use readers::ReaderPool;
+use writer::Writer;
+
+/// Name of the database file inside the data directory.
+pub const DATABASE_FILE: &str = "gateway.db";
+
+/// How long a statement waits for another process's lock before giving up.
+const BUSY_TIMEOUT_MS: u32 = 5_000;
+
+/// A migrated database with one writer thread and a pool of readers.
+///
+/// Writes are queued to the writer, which commits everything waiting in one
+/// transaction (group commit); reads run on the caller's thread.
+pub struct Store {
+    path: PathBuf,
+    writer: Writer,
+    readers: ReaderPool,
+}
+
+impl Store {
+    /// Opens (creating if needed) and migrates the database at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let mut conn = open_connection(path)?;
+        migrate::apply(&mut conn, path)?;
+        let writer = Writer::start(conn, path)?;
+        let readers = ReaderPool::new(path.to_path_buf());
+        Ok(Store {
+            path: path.to_path_buf(),
+            writer,
+            readers,
+        })
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` inside the writer's transaction and returns its result
+    /// once that transaction has committed.
+    ///
+    /// If `work` fails, its own changes are rolled back and the rest of the
+    /// batch still commits.
+    pub async fn write<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.writer.submit(work).await
+    }
+
+    /// Runs `work` on a read-only connection on the calling thread.
+    pub fn read<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
+        self.readers
+            .with(|conn| work(conn))
+            .map_err(|source| StoreError::sqlite("reading", &self.path, source))
+    }
+}
+
+/// Opens one connection with the pragmas every connection needs.
+pub(crate) fn open_connection(path: &Path) -> Result<Connection, StoreError> {
+    let conn =
+        Connection::open(path).map_err(|source| StoreError::sqlite("opening", path, source))?;
+    configure(&conn).map_err(|source| StoreError::sqlite("configuring", path, source))?;
+    Ok(conn)
+}
+
+fn configure(conn: &Connection) -> rusqlite::Result<()> {
+    conn.busy_timeout(std::time::Duration::from_millis(BUSY_TIMEOUT_MS.into()))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    // WAL with synchronous=NORMAL: a commit survives the process being killed;
+    // only a power loss can undo the last few commits.
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    Ok(())
+}
