@@ -4,7 +4,11 @@
 use std::net::SocketAddr;
 use std::path::Path;
 
+use std::time::Duration;
+
 use serde::Deserialize;
+
+use crate::webhook::{self, RetryPolicy};
 
 /// The commented default written to a new data directory.
 pub const DEFAULT_CONFIG: &str = include_str!("../assets/config.toml");
@@ -20,6 +24,60 @@ pub struct Config {
     pub server: ServerConfig,
     #[serde(default)]
     pub transport: TransportsConfig,
+    #[serde(default)]
+    pub webhooks: WebhooksConfig,
+}
+
+/// `[webhooks]`: how deliveries are retried and how long receivers get.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// Waits between attempts, in seconds; fractions allowed.
+    pub retry_schedule_secs: Option<Vec<f64>>,
+    /// Time a receiver has to answer one attempt, in seconds.
+    pub timeout_secs: Option<f64>,
+    /// Deliveries in flight at once.
+    pub concurrency: Option<usize>,
+}
+
+impl WebhooksConfig {
+    /// The delivery settings these values describe.
+    pub fn settings(&self) -> webhook::Settings {
+        let defaults = webhook::Settings::default();
+        let retry = match &self.retry_schedule_secs {
+            Some(secs) => {
+                RetryPolicy::new(secs.iter().map(|s| Duration::from_secs_f64(*s)).collect())
+            }
+            None => defaults.retry,
+        };
+        webhook::Settings {
+            retry,
+            timeout: self
+                .timeout_secs
+                .map_or(defaults.timeout, Duration::from_secs_f64),
+            concurrency: self.concurrency.unwrap_or(defaults.concurrency),
+        }
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        let positive = |value: f64| value.is_finite() && value > 0.0 && value < 1e9;
+        if let Some(schedule) = &self.retry_schedule_secs {
+            if !schedule.iter().copied().all(positive) {
+                return Err(
+                    "[webhooks] retry_schedule_secs must list positive numbers of seconds, \
+                     e.g. [5, 30, 120]"
+                        .into(),
+                );
+            }
+        }
+        if self.timeout_secs.is_some_and(|t| !positive(t)) {
+            return Err("[webhooks] timeout_secs must be a positive number of seconds".into());
+        }
+        if self.concurrency == Some(0) {
+            return Err("[webhooks] concurrency must be at least 1".into());
+        }
+        Ok(())
+    }
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -123,6 +181,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), String> {
+        self.webhooks.validate()?;
         let channels = [
             ("email", &self.transport.email),
             ("sms", &self.transport.sms),

@@ -13,6 +13,8 @@ pub mod config;
 pub mod gateway;
 pub mod logging;
 pub mod paths;
+pub mod process;
 pub mod server;
 pub mod store;
 pub mod transport;
+pub mod webhook;

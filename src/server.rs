@@ -7,26 +7,37 @@ use std::time::Duration;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::paths::DataDir;
 use crate::store::Store;
 use crate::transport::Transports;
+use crate::webhook::Dispatcher;
 
 /// How often the server looks for sends abandoned by a crashed process.
 const SWEEP_INTERVAL: Duration = Duration::from_secs(60);
 
-/// Opens the engine over the data directory with its configured transports.
+/// Opens the engine over the data directory with its configured transports,
+/// for a one-shot command (no dispatcher in this process).
 pub fn open_gateway(data: &DataDir, config: &Config) -> anyhow::Result<Gateway> {
-    let store = Store::open(&data.database())?;
+    let store = Arc::new(Store::open(&data.database())?);
     let transports = Transports::from_config(&config.transport, &data.outbox());
-    Ok(Gateway::new(store, transports))
+    Ok(Gateway::new(store, transports, None))
 }
 
-/// Serves the API on `bind` until a shutdown signal.
+/// Serves the API on `bind`, and delivers webhooks, until a shutdown signal.
 pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::Result<()> {
-    let gateway = Arc::new(open_gateway(data, config)?);
+    let store = Arc::new(Store::open(&data.database())?);
+    let dispatcher = Dispatcher::new(store.clone(), config.webhooks.settings())
+        .context("building the webhook HTTP client")?;
+    let transports = Transports::from_config(&config.transport, &data.outbox());
+    let gateway = Arc::new(Gateway::new(
+        store,
+        transports,
+        Some(dispatcher.wake_handle()),
+    ));
     gateway.fail_interrupted_sends().await?;
 
     let listener = TcpListener::bind(bind).await.with_context(|| {
@@ -37,11 +48,24 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
     // One stable line on stdout, for scripts and tests that bind port 0.
     println!("contactcmd gateway listening on http://{address}");
 
+    let shutdown = CancellationToken::new();
+    let delivering = tokio::spawn(dispatcher.run(shutdown.clone()));
     let sweeper = tokio::spawn(sweep_interrupted_sends(gateway.clone()));
-    crate::api::serve(listener, gateway, shutdown_signal())
-        .await
-        .context("serving the API")?;
+    let stop = shutdown.clone();
+    let signalled = async move {
+        shutdown_signal().await;
+        stop.cancel();
+    };
+    let served = crate::api::serve(listener, gateway, signalled).await;
+
+    shutdown.cancel();
     sweeper.abort();
+    match delivering.await {
+        Ok(Err(error)) => tracing::warn!(%error, "webhook dispatcher stopped with an error"),
+        Err(error) => tracing::warn!(%error, "webhook dispatcher task failed"),
+        Ok(Ok(())) => {}
+    }
+    served.context("serving the API")?;
     tracing::info!("gateway stopped");
     Ok(())
 }

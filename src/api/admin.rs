@@ -47,8 +47,8 @@ pub async fn approve(
     Path(id): Path<String>,
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
-    let action = gateway.approve(&id).await?;
-    Ok(success(QueuedAction::from(&action)).into_response())
+    let decided = gateway.approve(&id).await?;
+    Ok(success(QueuedAction::from(&decided.action)).into_response())
 }
 
 #[derive(Deserialize, Default)]
@@ -65,8 +65,8 @@ pub async fn deny(
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
     let request = parse_deny(&body.map_err(body_error)?)?;
-    let action = gateway.deny(&id, request.reason).await?;
-    Ok(success(QueuedAction::from(&action)).into_response())
+    let decided = gateway.deny(&id, request.reason).await?;
+    Ok(success(QueuedAction::from(&decided.action)).into_response())
 }
 
 fn parse_deny(body: &[u8]) -> Result<DenyRequest, ApiError> {

@@ -2,12 +2,16 @@
 //! messages from a script or shell.
 
 use chrono::Utc;
+use serde::Serialize;
 
 use super::output::{preview, print_json, print_table};
+use super::webhooks;
 use crate::api::views::QueuedAction;
 use crate::clock;
+use crate::gateway::decide::Decided;
 use crate::gateway::{Error, Gateway, Status};
 use crate::store::{ActionRow, HistoryFilter};
+use crate::webhook::Settings;
 
 const PREVIEW_CHARS: usize = 40;
 
@@ -45,36 +49,70 @@ fn queue_row(action: &ActionRow) -> Vec<String> {
     ]
 }
 
-/// Approves and sends; a failed send is reported and exits 1.
-pub async fn approve(gateway: &Gateway, query: &str, json: bool) -> Result<bool, Error> {
+/// Approves and sends; returns whether the message went out.
+pub async fn approve(
+    gateway: &Gateway,
+    settings: &Settings,
+    query: &str,
+    json: bool,
+) -> Result<bool, Error> {
     let id = gateway.resolve_action(query)?;
-    let action = gateway.approve(&id).await?;
-    print_decision(&action, json)?;
-    Ok(action.status == Status::Sent)
+    let decided = gateway.approve(&id).await?;
+    report_decision(gateway, settings, &decided, json).await?;
+    Ok(decided.action.status == Status::Sent)
 }
 
 pub async fn deny(
     gateway: &Gateway,
+    settings: &Settings,
     query: &str,
     reason: Option<String>,
     json: bool,
 ) -> Result<(), Error> {
     let id = gateway.resolve_action(query)?;
-    let action = gateway.deny(&id, reason).await?;
-    print_decision(&action, json)
+    let decided = gateway.deny(&id, reason).await?;
+    report_decision(gateway, settings, &decided, json).await
 }
 
-fn print_decision(action: &ActionRow, json: bool) -> Result<(), Error> {
-    if json {
-        return print_json(&QueuedAction::from(action));
+/// Prints the committed decision first, then what became of its webhook.
+async fn report_decision(
+    gateway: &Gateway,
+    settings: &Settings,
+    decided: &Decided,
+    json: bool,
+) -> Result<(), Error> {
+    if !json {
+        print_decision(&decided.action);
     }
+    let webhook = match &decided.delivery_id {
+        Some(id) => Some(webhooks::hand_off(gateway, settings, id).await),
+        None => None,
+    };
+    if json {
+        #[derive(Serialize)]
+        struct WithWebhook<'a> {
+            #[serde(flatten)]
+            action: QueuedAction<'a>,
+            webhook: Option<webhooks::Report>,
+        }
+        return print_json(&WithWebhook {
+            action: QueuedAction::from(&decided.action),
+            webhook,
+        });
+    }
+    if let Some(report) = &webhook {
+        println!("{}", webhooks::describe(report));
+    }
+    Ok(())
+}
+
+fn print_decision(action: &ActionRow) {
     match (action.status, &action.error_message) {
         (Status::Sent, _) => println!("Sent {} to {}.", action.id, action.recipient_address),
         (Status::Failed, Some(error)) => println!("Send of {} failed: {error}", action.id),
         (Status::Denied, Some(reason)) => println!("Denied {} ({reason}).", action.id),
         (status, _) => println!("Action {} is now {status}.", action.id),
     }
-    Ok(())
 }
 
 pub fn history(gateway: &Gateway, filter: &HistoryFilter, json: bool) -> Result<(), Error> {

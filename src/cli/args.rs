@@ -110,6 +110,62 @@ pub enum GatewayCommand {
         #[arg(long, default_value_t = 50)]
         limit: u32,
     },
+
+    /// The webhook delivery log; `retry` sends a failed delivery again.
+    #[command(after_help = "Examples:\n  contactcmd gateway deliveries --failed\n  \
+        contactcmd gateway deliveries show msg_0193a1b2\n  \
+        contactcmd gateway deliveries retry msg_0193a1b2")]
+    Deliveries(DeliveriesArgs),
+
+    /// Test a key's webhook.
+    Webhook(WebhookArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct DeliveriesArgs {
+    #[command(subcommand)]
+    pub command: Option<DeliveriesCommand>,
+    /// Only deliveries that gave up.
+    #[arg(long)]
+    pub failed: bool,
+    /// Only deliveries for this key (id, prefix or display prefix).
+    #[arg(long, value_name = "KEY")]
+    pub key: Option<String>,
+    /// Show at most this many, newest first.
+    #[arg(long, default_value_t = 50)]
+    pub limit: u32,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesCommand {
+    /// Send a failed delivery again now.
+    #[command(after_help = "Example:\n  contactcmd gateway deliveries retry msg_0193a1b2")]
+    Retry {
+        /// The delivery's id (its webhook-id), or a unique prefix of it.
+        delivery_id: String,
+    },
+    /// Show one delivery with every attempt and the receiver's answers.
+    Show {
+        /// The delivery's id (its webhook-id), or a unique prefix of it.
+        delivery_id: String,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct WebhookArgs {
+    #[command(subcommand)]
+    pub command: WebhookCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum WebhookCommand {
+    /// Send a signed `ping` event to a key's webhook and print the answer.
+    #[command(after_help = "Example:\n  contactcmd gateway webhook test gw_1a2b3c4d")]
+    Test {
+        /// Key id, unique id prefix, or display prefix (gw_1a2b3c4d).
+        key_id: String,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -147,11 +203,16 @@ pub enum KeysCommand {
         /// Key id, unique id prefix, or display prefix (gw_1a2b3c4d).
         key_id: String,
         /// New webhook URL (http or https).
-        #[arg(conflicts_with = "remove")]
         url: Option<String>,
-        /// Clear the webhook URL.
-        #[arg(long)]
+        /// Clear the webhook URL; nothing more is sent to it.
+        #[arg(long, conflicts_with_all = ["url", "rotate_secret", "secret"])]
         remove: bool,
+        /// Make a new signing secret; the old one keeps signing for 24 hours.
+        #[arg(long, conflicts_with = "secret")]
+        rotate_secret: bool,
+        /// Print the current signing secret.
+        #[arg(long)]
+        secret: bool,
     },
 }
 

@@ -4,6 +4,7 @@ mod actions;
 pub mod args;
 mod keys;
 mod output;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -15,8 +16,9 @@ use crate::logging::{self, Echo};
 use crate::paths::DataDir;
 use crate::server;
 use crate::store::HistoryFilter;
+use crate::webhook::Settings;
 pub use args::Cli;
-use args::{GatewayArgs, GatewayCommand, TopCommand};
+use args::{GatewayArgs, GatewayCommand, TopCommand, WebhookCommand};
 use output::{EXIT_FAILURE, EXIT_OK};
 
 /// Runs what the command line asks for and returns the process exit code.
@@ -71,27 +73,34 @@ async fn gateway_command(
     }
     let _log = logging::init(&data.logs(), Echo::FileOnly)?;
     let gateway = server::open_gateway(data, config)?;
-    Ok(match one_shot(&gateway, args.command, args.json).await {
-        Ok(code) => code,
-        Err(error) => output::fail(&error),
-    })
+    let settings = config.webhooks.settings();
+    Ok(
+        match one_shot(&gateway, &settings, args.command, args.json).await {
+            Ok(code) => code,
+            Err(error) => output::fail(&error),
+        },
+    )
 }
 
 async fn one_shot(
     gateway: &Gateway,
+    settings: &Settings,
     command: GatewayCommand,
     json: bool,
 ) -> Result<ExitCode, Error> {
-    match command {
-        GatewayCommand::Serve { .. } => unreachable_serve()?,
-        GatewayCommand::Keys(keys) => keys::run(gateway, keys.command, json).await?,
-        GatewayCommand::Queue { limit } => actions::queue(gateway, limit, json)?,
+    let succeeded = match command {
+        GatewayCommand::Serve { .. } => return Err(serve_is_not_one_shot()),
+        GatewayCommand::Keys(keys) => keys::run(gateway, keys.command, json)
+            .await
+            .map(|()| true)?,
+        GatewayCommand::Queue { limit } => actions::queue(gateway, limit, json).map(|()| true)?,
         GatewayCommand::Approve { action_id } => {
-            let sent = actions::approve(gateway, &action_id, json).await?;
-            return Ok(ExitCode::from(if sent { EXIT_OK } else { EXIT_FAILURE }));
+            actions::approve(gateway, settings, &action_id, json).await?
         }
         GatewayCommand::Deny { action_id, reason } => {
-            actions::deny(gateway, &action_id, reason, json).await?
+            actions::deny(gateway, settings, &action_id, reason, json)
+                .await
+                .map(|()| true)?
         }
         GatewayCommand::History {
             status,
@@ -103,14 +112,24 @@ async fn one_shot(
                 agent,
                 limit,
             };
-            actions::history(gateway, &filter, json)?
+            actions::history(gateway, &filter, json).map(|()| true)?
         }
-    }
-    Ok(ExitCode::from(EXIT_OK))
+        GatewayCommand::Deliveries(args) => webhooks::deliveries(gateway, settings, args, json)
+            .await
+            .map(|()| true)?,
+        GatewayCommand::Webhook(args) => match args.command {
+            WebhookCommand::Test { key_id } => {
+                webhooks::test(gateway, settings, &key_id, json).await?
+            }
+        },
+    };
+    Ok(ExitCode::from(if succeeded {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    }))
 }
 
-fn unreachable_serve() -> Result<(), Error> {
-    Err(Error::Internal(
-        "serve is handled before one-shot commands".into(),
-    ))
+fn serve_is_not_one_shot() -> Error {
+    Error::Internal("serve is handled before one-shot commands".into())
 }

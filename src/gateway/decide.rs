@@ -7,9 +7,17 @@ use rusqlite::Connection;
 use super::{Error, Status};
 use crate::store::actions::{self, SendingAction, Transition};
 use crate::store::ActionRow;
+use crate::webhook::outbox;
+
+/// An action that moved, and the webhook delivery reporting it, if any.
+#[derive(Clone, Debug)]
+pub struct Decided {
+    pub action: ActionRow,
+    pub delivery_id: Option<String>,
+}
 
 /// Result of a move: the action as it now is, or why it could not move.
-pub type Decision = rusqlite::Result<Result<ActionRow, Error>>;
+pub type Decision = rusqlite::Result<Result<Decided, Error>>;
 
 /// Error recorded on an action whose send was cut short by the sending
 /// process stopping.
@@ -41,31 +49,35 @@ pub fn fail_interrupted(
     conn: &Connection,
     still_sending: impl Fn(&SendingAction) -> bool,
     at: &str,
-) -> rusqlite::Result<Vec<String>> {
+) -> rusqlite::Result<Vec<Decided>> {
     let mut failed = Vec::new();
     for action in actions::list_sending(conn)? {
-        if !still_sending(&action)
-            && actions::transition(
-                conn,
-                &action.id,
-                Transition::Failed { error: INTERRUPTED },
-                at,
-            )?
-        {
-            failed.push(action.id);
+        if still_sending(&action) {
+            continue;
+        }
+        let change = Transition::Failed { error: INTERRUPTED };
+        if let Ok(decided) = apply(conn, &action.id, change, at)? {
+            failed.push(decided);
         }
     }
     Ok(failed)
 }
 
+/// Moves the action and, when the move is one agents hear about, writes the
+/// webhook delivery in the same transaction.
 fn apply(conn: &Connection, id: &str, change: Transition<'_>, at: &str) -> Decision {
     let moved = actions::transition(conn, id, change, at)?;
-    let current = actions::get(conn, id)?;
-    Ok(match current {
-        Some(action) if moved => Ok(action),
-        Some(action) => Err(refusal(action.status, id)),
-        None => Err(Error::NotFound(format!("no action with id {id}"))),
-    })
+    let Some(action) = actions::get(conn, id)? else {
+        return Ok(Err(Error::NotFound(format!("no action with id {id}"))));
+    };
+    if !moved {
+        return Ok(Err(refusal(action.status, id)));
+    }
+    let delivery_id = outbox::enqueue(conn, &action, at)?;
+    Ok(Ok(Decided {
+        action,
+        delivery_id,
+    }))
 }
 
 fn refusal(status: Status, id: &str) -> Error {

@@ -41,6 +41,9 @@ pub fn issue(name: &str) -> Result<IssuedKey, Error> {
         last_used_at: None,
         revoked_at: None,
         webhook_url: None,
+        webhook_secret: None,
+        previous_webhook_secret: None,
+        previous_secret_expires_at: None,
     };
     Ok(IssuedKey { plaintext, row })
 }

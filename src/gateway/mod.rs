@@ -5,6 +5,7 @@ mod auth;
 pub mod decide;
 mod error;
 mod flags;
+mod hooks;
 pub mod intake;
 pub mod keys;
 pub mod model;
@@ -13,5 +14,6 @@ pub mod webhook_url;
 
 pub use auth::AgentKey;
 pub use error::Error;
+pub use hooks::{WebhookChange, ROTATION_GRACE};
 pub use model::{Channel, Priority, Status};
 pub use service::{Gateway, Health};

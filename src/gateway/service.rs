@@ -6,9 +6,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Serialize;
+use tokio::sync::Notify;
 
 use super::auth::{AgentKey, KeyCache};
-use super::{decide, intake, keys, Error};
+use super::decide::{self, Decided};
+use super::{intake, keys, Error};
 use crate::clock;
 use crate::store::actions::SendingAction;
 use crate::store::{actions, keys as key_rows, ActionRow, HistoryFilter, KeyRow, Store};
@@ -28,7 +30,9 @@ const SEND_GRACE: Duration = Duration::from_secs(60);
 
 /// The gateway engine over one database.
 pub struct Gateway {
-    store: Store,
+    store: Arc<Store>,
+    /// Wakes this process's webhook dispatcher, if it runs one.
+    dispatcher: Option<Arc<Notify>>,
     transports: Transports,
     keys: KeyCache,
     started: Instant,
@@ -47,9 +51,16 @@ pub struct Health {
 }
 
 impl Gateway {
-    pub fn new(store: Store, transports: Transports) -> Gateway {
+    /// An engine over `store`; `dispatcher` is notified after each commit
+    /// that queues a webhook, when this process runs a dispatcher.
+    pub fn new(
+        store: Arc<Store>,
+        transports: Transports,
+        dispatcher: Option<Arc<Notify>>,
+    ) -> Gateway {
         Gateway {
             store,
+            dispatcher,
             transports,
             keys: KeyCache::default(),
             started: Instant::now(),
@@ -58,8 +69,26 @@ impl Gateway {
         }
     }
 
-    pub fn store(&self) -> &Store {
+    pub fn store(&self) -> &Arc<Store> {
         &self.store
+    }
+
+    /// True when webhooks queued by this process are sent by this process.
+    pub fn has_dispatcher(&self) -> bool {
+        self.dispatcher.is_some()
+    }
+
+    /// Tells the local dispatcher a delivery was just committed.
+    pub(super) fn queued_delivery(&self, decided: &Decided) {
+        if decided.delivery_id.is_some() {
+            self.wake_dispatcher();
+        }
+    }
+
+    pub(super) fn wake_dispatcher(&self) {
+        if let Some(wake) = &self.dispatcher {
+            wake.notify_one();
+        }
     }
 
     /// The live key presented by an agent.
@@ -152,7 +181,7 @@ impl Gateway {
     }
 
     /// Approves action `id` and sends it; returns it as sent or failed.
-    pub async fn approve(&self, id: &str) -> Result<ActionRow, Error> {
+    pub async fn approve(&self, id: &str) -> Result<Decided, Error> {
         // Registered before the approval commits, so a sweep for interrupted
         // sends never mistakes this one for an abandoned one.
         let _sending = SendingGuard::register(&self.sending, id);
@@ -161,7 +190,8 @@ impl Gateway {
         let action = self
             .store
             .write(move |conn| decide::approve(conn, &owned_id, pid, &at))
-            .await??;
+            .await??
+            .action;
         tracing::info!(action_id = %id, channel = %action.channel, "approved; sending");
 
         let outcome = self.send(&action).await;
@@ -176,7 +206,8 @@ impl Gateway {
                 decide::finish(conn, &owned_id, outcome, &at)
             })
             .await??;
-        tracing::info!(action_id = %id, status = %decided.status, "send finished");
+        self.queued_delivery(&decided);
+        tracing::info!(action_id = %id, status = %decided.action.status, "send finished");
         Ok(decided)
     }
 
@@ -191,22 +222,23 @@ impl Gateway {
     }
 
     /// Denies action `id`, keeping the operator's reason if given.
-    pub async fn deny(&self, id: &str, reason: Option<String>) -> Result<ActionRow, Error> {
+    pub async fn deny(&self, id: &str, reason: Option<String>) -> Result<Decided, Error> {
         let reason = reason
             .map(|r| r.trim().to_string())
             .filter(|r| !r.is_empty());
         let (owned_id, at) = (id.to_string(), clock::now_text());
-        let action = self
+        let decided = self
             .store
             .write(move |conn| decide::deny(conn, &owned_id, reason.as_deref(), &at))
             .await??;
+        self.queued_delivery(&decided);
         tracing::info!(action_id = %id, "denied");
-        Ok(action)
+        Ok(decided)
     }
 
     /// Marks failed every approved action whose sending process is gone, so
     /// that an interrupted send is reported, never silently repeated.
-    pub async fn fail_interrupted_sends(&self) -> Result<Vec<String>, Error> {
+    pub async fn fail_interrupted_sends(&self) -> Result<Vec<Decided>, Error> {
         let at = clock::now_text();
         let ours = self.sending.clone();
         let still_sending = move |action: &SendingAction| send_may_be_running(action, &ours);
@@ -214,8 +246,9 @@ impl Gateway {
             .store
             .write(move |conn| decide::fail_interrupted(conn, still_sending, &at))
             .await?;
-        for id in &failed {
-            tracing::warn!(action_id = %id, "send was interrupted; marked failed");
+        for decided in &failed {
+            self.queued_delivery(decided);
+            tracing::warn!(action_id = %decided.action.id, "send was interrupted; marked failed");
         }
         Ok(failed)
     }
@@ -274,22 +307,6 @@ impl Gateway {
         tracing::info!(key_id = %key.id, "API key revoked");
         Ok((key, changed))
     }
-
-    /// Sets (or with `None` clears) the webhook URL of the key `query` names.
-    pub async fn set_webhook(&self, query: &str, url: Option<&str>) -> Result<KeyRow, Error> {
-        let url = url.map(super::webhook_url::validate).transpose()?;
-        let key = self.find_key(query)?;
-        let id = key.id.clone();
-        let stored = url.clone();
-        self.store
-            .write(move |conn| key_rows::set_webhook_url(conn, &id, stored.as_deref()))
-            .await?;
-        tracing::info!(key_id = %key.id, set = url.is_some(), "webhook URL changed");
-        Ok(KeyRow {
-            webhook_url: url,
-            ..key
-        })
-    }
 }
 
 /// The stored form of a just-queued action, without a read back.
@@ -332,7 +349,7 @@ fn send_may_be_running(action: &SendingAction, ours: &Mutex<HashSet<String>>) ->
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .contains(&action.id),
-        Some(pid) => process_exists(pid),
+        Some(pid) => crate::process::exists(pid),
         None => false,
     }
 }
@@ -362,21 +379,4 @@ impl Drop for SendingGuard<'_> {
             .unwrap_or_else(|p| p.into_inner())
             .remove(&self.id);
     }
-}
-
-#[cfg(unix)]
-fn process_exists(pid: u32) -> bool {
-    let Ok(pid) = libc::pid_t::try_from(pid) else {
-        return false;
-    };
-    // Signal 0 checks for existence without delivering anything.
-    // SAFETY: kill with signal 0 has no effect on the target process.
-    let result = unsafe { libc::kill(pid, 0) };
-    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
-}
-
-#[cfg(not(unix))]
-fn process_exists(_pid: u32) -> bool {
-    // Without a portable check, assume the sender is gone.
-    false
 }

@@ -13,10 +13,16 @@ pub struct KeyRow {
     pub last_used_at: Option<String>,
     pub revoked_at: Option<String>,
     pub webhook_url: Option<String>,
+    /// `whsec_...`, created with the first webhook URL.
+    pub webhook_secret: Option<String>,
+    /// The secret before the last rotation, still signing until it expires.
+    pub previous_webhook_secret: Option<String>,
+    pub previous_secret_expires_at: Option<String>,
 }
 
 const SELECT_KEY: &str = "SELECT id, name, key_hash, display_prefix, created_at, last_used_at, \
-     revoked_at, webhook_url FROM api_keys";
+     revoked_at, webhook_url, webhook_secret, previous_webhook_secret, \
+     previous_secret_expires_at FROM api_keys";
 
 pub fn insert(conn: &Connection, key: &KeyRow) -> rusqlite::Result<()> {
     conn.prepare_cached(
@@ -83,6 +89,35 @@ pub fn set_webhook_url(conn: &Connection, id: &str, url: Option<&str>) -> rusqli
     Ok(changed == 1)
 }
 
+/// Sets the key's signing secret if it has none; false if it already had one.
+pub fn set_secret_if_missing(conn: &Connection, id: &str, secret: &str) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE api_keys SET webhook_secret = ?2 WHERE id = ?1 AND webhook_secret IS NULL",
+        )?
+        .execute(params![id, secret])?;
+    Ok(changed == 1)
+}
+
+/// Replaces the signing secret, keeping the old one valid until `old_expires_at`.
+pub fn rotate_secret(
+    conn: &Connection,
+    id: &str,
+    secret: &str,
+    old_expires_at: &str,
+) -> rusqlite::Result<bool> {
+    let changed = conn
+        .prepare_cached(
+            "UPDATE api_keys SET previous_webhook_secret = webhook_secret, \
+                 previous_secret_expires_at = CASE WHEN webhook_secret IS NULL THEN NULL \
+                     ELSE ?3 END, \
+                 webhook_secret = ?2 \
+             WHERE id = ?1",
+        )?
+        .execute(params![id, secret, old_expires_at])?;
+    Ok(changed == 1)
+}
+
 /// Records that the key was just used.
 pub fn touch(conn: &Connection, id: &str, at: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?
@@ -100,5 +135,8 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRow> {
         last_used_at: row.get(5)?,
         revoked_at: row.get(6)?,
         webhook_url: row.get(7)?,
+        webhook_secret: row.get(8)?,
+        previous_webhook_secret: row.get(9)?,
+        previous_secret_expires_at: row.get(10)?,
     })
 }

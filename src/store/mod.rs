@@ -2,6 +2,8 @@
 //! writer, and every SQL statement the gateway runs.
 
 pub mod actions;
+pub mod deliveries;
+pub mod dispatchers;
 mod error;
 pub mod keys;
 mod migrate;

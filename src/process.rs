@@ -1,0 +1,19 @@
+//! Asking the operating system about other processes.
+
+/// Whether a process with this pid exists (on this machine).
+#[cfg(unix)]
+pub fn exists(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 delivers nothing; it only checks that the pid exists.
+    let result = unsafe { libc::kill(pid, 0) };
+    result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
+}
+
+/// Without a portable check, a process is assumed gone; callers also use
+/// heartbeats and ages, so this only makes recovery slower.
+#[cfg(not(unix))]
+pub fn exists(_pid: u32) -> bool {
+    false
+}

@@ -1,0 +1,196 @@
+//! The dispatcher: a task in every serving process that claims due
+//! deliveries with a lease, sends them with bounded concurrency, and keeps a
+//! heartbeat so one-shot commands know someone is delivering.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+
+use super::attempt;
+use super::doorbell::Doorbell;
+use super::liveness::{self, HEARTBEAT_INTERVAL};
+use super::sender::Sender;
+use super::Settings;
+use crate::clock;
+use crate::store::{deliveries, dispatchers, Store, StoreError};
+
+/// Longest wait between looks at the database when nothing is due; a safety
+/// net under the wake-ups, which are what normally start a send.
+const IDLE_LOOK: Duration = Duration::from_secs(1);
+
+/// How long in-flight attempts may finish after shutdown starts.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Delivers webhooks for one process.
+pub struct Dispatcher {
+    id: String,
+    store: Arc<Store>,
+    sender: Sender,
+    settings: Settings,
+    wake: Arc<Notify>,
+    permits: Arc<Semaphore>,
+}
+
+impl Dispatcher {
+    pub fn new(store: Arc<Store>, settings: Settings) -> Result<Dispatcher, reqwest::Error> {
+        Ok(Dispatcher {
+            id: format!("dispatcher_{}", clock::new_id()),
+            sender: Sender::new(settings.timeout)?,
+            permits: Arc::new(Semaphore::new(settings.concurrency)),
+            wake: Arc::new(Notify::new()),
+            store,
+            settings,
+        })
+    }
+
+    /// Notifying this makes the dispatcher look for due deliveries now.
+    pub fn wake_handle(&self) -> Arc<Notify> {
+        self.wake.clone()
+    }
+
+    /// Runs until `shutdown` is cancelled, then releases its leases.
+    pub async fn run(self, shutdown: CancellationToken) -> Result<(), StoreError> {
+        let doorbell = Doorbell::bind().await.ok();
+        let port = doorbell.as_ref().and_then(Doorbell::port);
+        self.register(port).await?;
+        let heartbeat = tokio::spawn(keep_alive(self.store.clone(), self.id.clone()));
+        tracing::info!(dispatcher = %self.id, doorbell_port = ?port, "webhook dispatcher started");
+
+        while !shutdown.is_cancelled() {
+            let wait = match self.dispatch_due().await {
+                Ok(wait) => wait,
+                Err(error) => {
+                    tracing::warn!(%error, "webhook dispatch failed; will look again");
+                    IDLE_LOOK
+                }
+            };
+            tokio::select! {
+                () = self.wake.notified() => {}
+                () = rung(doorbell.as_ref()) => {}
+                () = tokio::time::sleep(wait) => {}
+                () = shutdown.cancelled() => {}
+            }
+        }
+
+        heartbeat.abort();
+        self.stop().await;
+        Ok(())
+    }
+
+    async fn register(&self, port: Option<u16>) -> Result<(), StoreError> {
+        let (id, now, pid) = (self.id.clone(), clock::now_text(), std::process::id());
+        self.store
+            .write(move |conn| dispatchers::register(conn, &id, pid, port, &now))
+            .await?;
+        liveness::reap_dead(&self.store, &self.id).await
+    }
+
+    /// Claims and starts every due delivery it has room for; returns how
+    /// long to wait before the next one is due.
+    async fn dispatch_due(&self) -> Result<Duration, StoreError> {
+        loop {
+            let room = self.permits.available_permits();
+            if room == 0 {
+                return Ok(IDLE_LOOK);
+            }
+            let claimed = self.claim(room).await?;
+            let full = claimed.len() == room;
+            for id in claimed {
+                self.start(id).await;
+            }
+            if !full {
+                return self.until_next_due();
+            }
+        }
+    }
+
+    async fn claim(&self, room: usize) -> Result<Vec<String>, StoreError> {
+        let holder = self.id.clone();
+        let now = chrono::Utc::now();
+        let lease_until = clock::format_time(now + lease(&self.settings));
+        let now = clock::format_time(now);
+        let limit = u32::try_from(room).unwrap_or(u32::MAX);
+        self.store
+            .write(move |conn| deliveries::claim_due(conn, &holder, &now, &lease_until, limit))
+            .await
+    }
+
+    async fn start(&self, id: String) {
+        let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            return;
+        };
+        let (store, sender) = (self.store.clone(), self.sender.clone());
+        let (policy, wake) = (self.settings.retry.clone(), self.wake.clone());
+        tokio::spawn(async move {
+            if let Err(error) = attempt::attempt(&store, &sender, &policy, &id).await {
+                tracing::warn!(delivery_id = %id, %error, "could not record webhook attempt");
+            }
+            drop(permit);
+            wake.notify_one();
+        });
+    }
+
+    fn until_next_due(&self) -> Result<Duration, StoreError> {
+        let next = self.store.read(deliveries::next_due_at)?;
+        let Some(next) = next.as_deref().and_then(clock::parse_time) else {
+            return Ok(IDLE_LOOK);
+        };
+        let wait = (next - chrono::Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO);
+        Ok(wait.min(IDLE_LOOK))
+    }
+
+    /// Lets in-flight attempts finish briefly, then hands back every lease.
+    async fn stop(&self) {
+        let all = u32::try_from(self.settings.concurrency).unwrap_or(u32::MAX);
+        let _ = tokio::time::timeout(DRAIN_TIMEOUT, self.permits.acquire_many(all)).await;
+        let id = self.id.clone();
+        let released = self
+            .store
+            .write(move |conn| {
+                let released = deliveries::release_claims(conn, &id)?;
+                dispatchers::unregister(conn, &id)?;
+                Ok(released)
+            })
+            .await;
+        match released {
+            Ok(count) => {
+                tracing::info!(dispatcher = %self.id, released = count, "dispatcher stopped")
+            }
+            Err(error) => tracing::warn!(%error, "could not release webhook leases"),
+        }
+    }
+}
+
+/// How long a claim keeps others off a delivery: longer than any attempt.
+fn lease(settings: &Settings) -> chrono::Duration {
+    chrono::Duration::from_std(settings.timeout * 3).unwrap_or(chrono::Duration::seconds(30))
+}
+
+async fn rung(doorbell: Option<&Doorbell>) {
+    match doorbell {
+        Some(doorbell) => doorbell.rung().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Refreshes this dispatcher's heartbeat and clears out dead peers.
+async fn keep_alive(store: Arc<Store>, id: String) {
+    let mut ticks = tokio::time::interval(HEARTBEAT_INTERVAL);
+    loop {
+        ticks.tick().await;
+        let (me, now) = (id.clone(), clock::now_text());
+        if let Err(error) = store
+            .write(move |conn| dispatchers::heartbeat(conn, &me, &now))
+            .await
+        {
+            tracing::warn!(%error, "dispatcher heartbeat failed");
+        }
+        if let Err(error) = liveness::reap_dead(&store, &id).await {
+            tracing::warn!(%error, "could not clear dead dispatchers");
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! What a one-shot command does with a delivery it just created: hand it to
+//! a live dispatcher if there is one, or make one attempt itself.
+
+use super::attempt::{self, Outcome};
+use super::sender::Sender;
+use super::{doorbell, liveness, Settings};
+use crate::clock;
+use crate::gateway::Error;
+use crate::store::{deliveries, Store};
+
+/// How a delivery left the one-shot command.
+#[derive(Debug)]
+pub enum Handoff {
+    /// A running gateway (this pid) will deliver it.
+    Dispatcher { pid: u32 },
+    /// This process tried once; retries are left to the next dispatcher.
+    Attempted(Box<Outcome>),
+    /// Someone else holds it right now.
+    Busy,
+}
+
+/// Leaves delivery `id` to a live dispatcher, or attempts it once now.
+pub async fn deliver_or_hand_off(
+    store: &Store,
+    settings: &Settings,
+    id: &str,
+) -> Result<Handoff, Error> {
+    let live = liveness::live(store, None)?;
+    if let Some(first) = live.first() {
+        for dispatcher in &live {
+            if let Some(port) = dispatcher.doorbell_port {
+                doorbell::ring(port);
+            }
+        }
+        return Ok(Handoff::Dispatcher { pid: first.pid });
+    }
+    attempt_now(store, settings, id).await
+}
+
+/// Claims delivery `id` and attempts it once, whatever its schedule says.
+pub async fn attempt_now(store: &Store, settings: &Settings, id: &str) -> Result<Handoff, Error> {
+    let holder = format!("command_{}", std::process::id());
+    let now = chrono::Utc::now();
+    let lease_until = clock::format_time(now + chrono::Duration::seconds(60));
+    let (owned, now) = (id.to_string(), clock::format_time(now));
+    let claimed = store
+        .write(move |conn| deliveries::claim_one(conn, &owned, &holder, &now, &lease_until))
+        .await?;
+    if !claimed {
+        return Ok(Handoff::Busy);
+    }
+
+    let sender = Sender::new(settings.timeout)
+        .map_err(|e| Error::Internal(format!("cannot build the webhook HTTP client: {e}")))?;
+    match attempt::attempt(store, &sender, &settings.retry, id).await? {
+        Some(outcome) => Ok(Handoff::Attempted(Box::new(outcome))),
+        None => Ok(Handoff::Busy),
+    }
+}

@@ -1,0 +1,44 @@
+//! Webhooks: telling an agent the moment its action is sent, denied or
+//! failed. Events are written to a durable outbox in the same transaction as
+//! the status change, then sent, signed and retried by a dispatcher.
+
+mod attempt;
+mod dispatcher;
+pub mod doorbell;
+pub mod handoff;
+pub mod liveness;
+pub mod outbox;
+pub mod payload;
+pub mod schedule;
+pub mod secret;
+pub mod sender;
+
+use std::time::Duration;
+
+pub use attempt::Outcome;
+pub use dispatcher::Dispatcher;
+pub use schedule::RetryPolicy;
+
+/// Default time a receiver has to answer one attempt.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Default number of deliveries in flight at once per process.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+
+/// How deliveries are made, from `[webhooks]` in config.toml.
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub retry: RetryPolicy,
+    pub timeout: Duration,
+    pub concurrency: usize,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            retry: RetryPolicy::default(),
+            timeout: DEFAULT_TIMEOUT,
+            concurrency: DEFAULT_CONCURRENCY,
+        }
+    }
+}
