@@ -52,3 +52,5 @@ CREATE TABLE dispatchers (
     started_at    TEXT NOT NULL,
     heartbeat_at  TEXT NOT NULL
 ) STRICT;
+
+CREATE INDEX webhook_attempts_recent ON webhook_attempts (attempted_at);

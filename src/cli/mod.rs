@@ -107,11 +107,7 @@ async fn one_shot(
             agent,
             limit,
         } => {
-            let filter = HistoryFilter {
-                status,
-                agent,
-                limit,
-            };
+            let filter = HistoryFilter { status, agent, limit, offset: 0 };
             actions::history(gateway, &filter, json).map(|()| true)?
         }
         GatewayCommand::Deliveries(args) => webhooks::deliveries(gateway, settings, args, json)

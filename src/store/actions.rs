@@ -50,6 +50,8 @@ pub struct HistoryFilter {
     /// Only actions submitted by keys with this name.
     pub agent: Option<String>,
     pub limit: u32,
+    /// Rows to skip, for paging.
+    pub offset: u32,
 }
 
 /// A status change applied with one conditional UPDATE.
@@ -156,22 +158,40 @@ pub fn list_open(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<ActionRo
 
 /// Decided actions, most recently decided first.
 pub fn list_history(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Result<Vec<ActionRow>> {
-    let sql = match filter.status {
-        None => format!(
-            "{SELECT_ACTION} WHERE a.status IN ('sent', 'denied', 'failed') \
-             AND (?1 IS NULL OR k.name = ?1) ORDER BY a.reviewed_at DESC, a.id DESC LIMIT ?2"
+    // Two statements, so the common case can walk the index of decided actions.
+    let (sql, status) = match filter.status {
+        None => (
+            format!(
+                "{SELECT_ACTION} WHERE a.status IN ('sent', 'denied', 'failed') \
+                 AND (:agent IS NULL OR k.name = :agent) \
+                 ORDER BY a.reviewed_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
+            ),
+            None,
         ),
-        Some(_) => format!(
-            "{SELECT_ACTION} WHERE a.status = ?3 AND (?1 IS NULL OR k.name = ?1) \
-             ORDER BY coalesce(a.reviewed_at, a.created_at) DESC, a.id DESC LIMIT ?2"
+        Some(status) => (
+            format!(
+                "{SELECT_ACTION} WHERE a.status = :status AND (:agent IS NULL OR k.name = :agent) \
+                 ORDER BY coalesce(a.reviewed_at, a.created_at) DESC, a.id DESC \
+                 LIMIT :limit OFFSET :offset"
+            ),
+            Some(status),
         ),
     };
     let mut statement = conn.prepare_cached(&sql)?;
-    let rows = match filter.status {
-        None => statement.query_map(params![filter.agent, filter.limit], action_from_row)?,
-        Some(status) => {
-            statement.query_map(params![filter.agent, filter.limit, status], action_from_row)?
-        }
+    let rows = match status {
+        None => statement.query_map(
+            named_params! {
+                ":agent": filter.agent, ":limit": filter.limit, ":offset": filter.offset,
+            },
+            action_from_row,
+        )?,
+        Some(status) => statement.query_map(
+            named_params! {
+                ":agent": filter.agent, ":limit": filter.limit, ":offset": filter.offset,
+                ":status": status,
+            },
+            action_from_row,
+        )?,
     };
     rows.collect()
 }
@@ -239,4 +259,52 @@ fn action_from_row(row: &Row<'_>) -> rusqlite::Result<ActionRow> {
         sent_at: row.get(14)?,
         error_message: row.get(15)?,
     })
+}
+
+/// Undecided actions matching `filter` (case-insensitive text in recipient,
+/// subject, body or agent name; empty matches all), newest first, one window.
+pub fn open_window(
+    conn: &Connection,
+    filter: &str,
+    offset: u32,
+    limit: u32,
+) -> rusqlite::Result<Vec<ActionRow>> {
+    let sql = format!(
+        "{SELECT_ACTION} WHERE a.status IN ('pending', 'flagged') AND ({OPEN_FILTER}) \
+         ORDER BY a.id DESC LIMIT ?2 OFFSET ?3"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(params![filter, limit, offset], action_from_row)?;
+    rows.collect()
+}
+
+/// How many undecided actions match `filter`.
+pub fn count_open_matching(conn: &Connection, filter: &str) -> rusqlite::Result<u64> {
+    if filter.is_empty() {
+        return count_open(conn);
+    }
+    let sql = format!(
+        "SELECT count(*) FROM actions a JOIN api_keys k ON k.id = a.key_id \
+         WHERE a.status IN ('pending', 'flagged') AND ({OPEN_FILTER})"
+    );
+    conn.prepare_cached(&sql)?.query_row([filter], |row| row.get(0))
+}
+
+/// Matches `?1` anywhere in what an operator would search for.
+const OPEN_FILTER: &str = "?1 = '' OR instr(lower(a.recipient_address || ' ' || \
+     coalesce(a.recipient_name, '') || ' ' || coalesce(a.subject, '') || ' ' || a.body || ' ' || \
+     k.name), lower(?1)) > 0";
+
+/// How many decided actions the history can page through.
+pub fn count_history(conn: &Connection, status: Option<Status>) -> rusqlite::Result<u64> {
+    match status {
+        None => conn
+            .prepare_cached(
+                "SELECT count(*) FROM actions WHERE status IN ('sent', 'denied', 'failed')",
+            )?
+            .query_row([], |row| row.get(0)),
+        Some(status) => conn
+            .prepare_cached("SELECT count(*) FROM actions WHERE status = ?1")?
+            .query_row([status], |row| row.get(0)),
+    }
 }

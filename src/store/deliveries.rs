@@ -300,3 +300,78 @@ pub fn limit_attempts(conn: &Connection, id: &str, max_attempts: u32) -> rusqlit
         .execute(params![id, max_attempts])?;
     Ok(())
 }
+
+/// Deliveries for the console, newest first, one window.
+pub fn window(
+    conn: &Connection,
+    failed_only: bool,
+    offset: u32,
+    limit: u32,
+) -> rusqlite::Result<Vec<DeliveryRow>> {
+    let sql = format!(
+        "{SELECT_DELIVERY} WHERE (?1 = 0 OR d.status = 'failed') \
+         ORDER BY d.id DESC LIMIT ?2 OFFSET ?3"
+    );
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map(params![failed_only, limit, offset], delivery_from_row)?;
+    rows.collect()
+}
+
+/// How many deliveries `window` can page through.
+pub fn count(conn: &Connection, failed_only: bool) -> rusqlite::Result<u64> {
+    conn.prepare_cached(
+        "SELECT count(*) FROM webhook_deliveries WHERE (?1 = 0 OR status = 'failed')",
+    )?
+    .query_row([failed_only], |row| row.get(0))
+}
+
+/// Deliveries waiting for another attempt, and ones that gave up.
+pub fn retrying_and_failed(conn: &Connection) -> rusqlite::Result<(u64, u64)> {
+    let retrying = conn
+        .prepare_cached(
+            "SELECT count(*) FROM webhook_deliveries WHERE status = 'pending' AND attempts > 0",
+        )?
+        .query_row([], |row| row.get(0))?;
+    let failed = conn
+        .prepare_cached("SELECT count(*) FROM webhook_deliveries WHERE status = 'failed'")?
+        .query_row([], |row| row.get(0))?;
+    Ok((retrying, failed))
+}
+
+/// A recent attempt with what the status bar shows about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RecentAttempt {
+    pub key_name: String,
+    pub attempt: AttemptRow,
+    pub delivery_status: String,
+    pub next_attempt_at: String,
+}
+
+/// The newest `limit` attempts, newest first.
+pub fn recent_attempts(conn: &Connection, limit: u32) -> rusqlite::Result<Vec<RecentAttempt>> {
+    let mut statement = conn.prepare_cached(
+        "SELECT k.name, a.delivery_id, a.attempt, a.attempted_at, a.status_code, a.latency_ms, \
+             a.error, d.status, d.next_attempt_at \
+         FROM webhook_attempts a \
+         JOIN webhook_deliveries d ON d.id = a.delivery_id \
+         JOIN api_keys k ON k.id = d.key_id \
+         ORDER BY a.attempted_at DESC LIMIT ?1",
+    )?;
+    let rows = statement.query_map([limit], |row| {
+        Ok(RecentAttempt {
+            key_name: row.get(0)?,
+            attempt: AttemptRow {
+                delivery_id: row.get(1)?,
+                attempt: row.get(2)?,
+                attempted_at: row.get(3)?,
+                status_code: row.get(4)?,
+                latency_ms: row.get(5)?,
+                error: row.get(6)?,
+                response_snippet: None,
+            },
+            delivery_status: row.get(7)?,
+            next_attempt_at: row.get(8)?,
+        })
+    })?;
+    rows.collect()
+}
