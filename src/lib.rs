@@ -17,4 +17,5 @@ pub mod process;
 pub mod server;
 pub mod store;
 pub mod transport;
+pub mod tui;
 pub mod webhook;

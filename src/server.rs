@@ -70,7 +70,8 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
     Ok(())
 }
 
-async fn sweep_interrupted_sends(gateway: Arc<Gateway>) {
+/// Periodically fails sends abandoned by a process that died.
+pub async fn sweep_interrupted_sends(gateway: Arc<Gateway>) {
     let mut ticks = tokio::time::interval(SWEEP_INTERVAL);
     ticks.tick().await;
     loop {

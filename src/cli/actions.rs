@@ -1,7 +1,6 @@
 //! `contactcmd gateway queue | approve | deny | history`: deciding on
 //! messages from a script or shell.
 
-use chrono::Utc;
 use serde::Serialize;
 
 use super::output::{preview, print_json, print_table};
@@ -40,7 +39,7 @@ fn queue_row(action: &ActionRow) -> Vec<String> {
     };
     vec![
         action.id.clone(),
-        age(&action.created_at),
+        clock::age(&action.created_at),
         action.priority.to_string(),
         action.key_name.clone(),
         action.channel.to_string(),
@@ -162,21 +161,4 @@ fn print_actions_json(actions: &[ActionRow]) -> Result<(), Error> {
 
 fn message_text(action: &ActionRow) -> &str {
     action.subject.as_deref().unwrap_or(&action.body)
-}
-
-/// "5s", "3m", "2h", "4d" since `created_at`.
-fn age(created_at: &str) -> String {
-    let Some(created) = clock::parse_time(created_at) else {
-        return "?".into();
-    };
-    let secs = Utc::now()
-        .signed_duration_since(created)
-        .num_seconds()
-        .max(0);
-    match secs {
-        0..60 => format!("{secs}s"),
-        60..3_600 => format!("{}m", secs / 60),
-        3_600..86_400 => format!("{}h", secs / 3_600),
-        _ => format!("{}d", secs / 86_400),
-    }
 }

@@ -42,15 +42,19 @@ async fn dispatch(cli: Cli) -> anyhow::Result<ExitCode> {
 
     match cli.command {
         Some(TopCommand::Gateway(args)) => gateway_command(&data, &config, args).await,
-        None => {
-            // TODO: the full-screen console is not built yet, so without
-            // --headless the gateway serves headless and says so.
-            if !cli.headless {
-                eprintln!("contactcmd: the console is not available yet; serving headless.");
-            }
-            serve(&data, &config, cli.bind).await
-        }
+        None if cli.headless => serve(&data, &config, cli.bind).await,
+        None => console(&data, &config, cli.bind).await,
     }
+}
+
+async fn console(
+    data: &DataDir,
+    config: &Config,
+    bind: Option<std::net::SocketAddr>,
+) -> anyhow::Result<ExitCode> {
+    let _log = logging::init(&data.logs(), Echo::FileOnly)?;
+    crate::tui::run(data, config, bind.unwrap_or(config.server.bind)).await?;
+    Ok(ExitCode::from(EXIT_OK))
 }
 
 async fn serve(
@@ -107,7 +111,12 @@ async fn one_shot(
             agent,
             limit,
         } => {
-            let filter = HistoryFilter { status, agent, limit, offset: 0 };
+            let filter = HistoryFilter {
+                status,
+                agent,
+                limit,
+                offset: 0,
+            };
             actions::history(gateway, &filter, json).map(|()| true)?
         }
         GatewayCommand::Deliveries(args) => webhooks::deliveries(gateway, settings, args, json)

@@ -287,7 +287,8 @@ pub fn count_open_matching(conn: &Connection, filter: &str) -> rusqlite::Result<
         "SELECT count(*) FROM actions a JOIN api_keys k ON k.id = a.key_id \
          WHERE a.status IN ('pending', 'flagged') AND ({OPEN_FILTER})"
     );
-    conn.prepare_cached(&sql)?.query_row([filter], |row| row.get(0))
+    conn.prepare_cached(&sql)?
+        .query_row([filter], |row| row.get(0))
 }
 
 /// Matches `?1` anywhere in what an operator would search for.

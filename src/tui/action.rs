@@ -1,0 +1,103 @@
+//! Messages in the console's one loop: what arrives (`Action`: input and the
+//! worker's results) and what the app asks the worker to do (`Command`).
+
+use crossterm::event::{KeyEvent, MouseEvent};
+
+use super::model::{ApiState, Counts, KeyEntry};
+use crate::gateway::Status;
+use crate::store::deliveries::{AttemptRow, DeliveryRow};
+use crate::store::ActionRow;
+
+/// Everything the app reacts to.
+#[derive(Debug)]
+pub enum Action {
+    Key(KeyEvent),
+    Mouse(MouseEvent),
+    Resize(u16, u16),
+    /// Time passed: transient messages may fade.
+    Tick,
+    /// Another connection committed something; visible data may be stale.
+    DataChanged,
+    Api(ApiState),
+    QueueLoaded(Loaded<ActionRow>),
+    KeysLoaded(Loaded<KeyEntry>),
+    DeliveriesLoaded(Loaded<DeliveryRow>),
+    HistoryLoaded(Loaded<ActionRow>),
+    CountsLoaded(Counts),
+    /// An approved action's transport finished (or a denial committed).
+    Decided {
+        id: String,
+        outcome: Result<Status, String>,
+        detail: Option<String>,
+    },
+    /// A new key: its plaintext is shown once.
+    KeyCreated {
+        name: String,
+        plaintext: String,
+    },
+    SecretShown {
+        key_name: String,
+        secret: String,
+        rotated: bool,
+    },
+    Attempts {
+        delivery: Box<DeliveryRow>,
+        attempts: Vec<AttemptRow>,
+    },
+    /// What a command did, for the status bar.
+    Done(String),
+    Failed(String),
+}
+
+/// A fetched window of rows.
+#[derive(Debug)]
+pub struct Loaded<T> {
+    pub generation: u64,
+    pub total: usize,
+    pub offset: usize,
+    pub rows: Vec<T>,
+}
+
+/// Work for the background worker; the app never touches the database.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Command {
+    FetchQueue {
+        generation: u64,
+        filter: String,
+        offset: usize,
+        limit: usize,
+    },
+    FetchKeys {
+        generation: u64,
+    },
+    FetchDeliveries {
+        generation: u64,
+        failed_only: bool,
+        offset: usize,
+        limit: usize,
+    },
+    FetchHistory {
+        generation: u64,
+        status: Option<Status>,
+        offset: usize,
+        limit: usize,
+    },
+    FetchCounts,
+    Approve(String),
+    Deny {
+        id: String,
+        reason: Option<String>,
+    },
+    AddKey(String),
+    RevokeKey(String),
+    SetWebhook {
+        key_id: String,
+        url: String,
+    },
+    RemoveWebhook(String),
+    TestPing(String),
+    ShowSecret(String),
+    RotateSecret(String),
+    RetryDelivery(String),
+    LoadAttempts(String),
+}

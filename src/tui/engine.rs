@@ -1,0 +1,180 @@
+//! The engine under the console: the same store, dispatcher and API server
+//! as `--headless`, plus a watcher that notices commits from any process.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use rusqlite::{Connection, OpenFlags};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio_util::sync::CancellationToken;
+
+use super::action::Action;
+use super::model::ApiState;
+use crate::config::Config;
+use crate::gateway::Gateway;
+use crate::paths::DataDir;
+use crate::server;
+use crate::store::Store;
+use crate::transport::Transports;
+use crate::webhook::Dispatcher;
+
+/// How often the watcher asks SQLite whether anything was committed.
+const WATCH_INTERVAL: Duration = Duration::from_millis(100);
+
+/// The running engine.
+pub struct Engine {
+    pub gateway: Arc<Gateway>,
+    shutdown: CancellationToken,
+    /// Tasks that stop by themselves once `shutdown` is cancelled.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+    sweeper: tokio::task::JoinHandle<()>,
+}
+
+/// Opens the database, starts delivering webhooks, and serves the API on
+/// `bind` if the address is free (saying why not otherwise).
+pub async fn start(
+    data: &DataDir,
+    config: &Config,
+    bind: SocketAddr,
+    actions: UnboundedSender<Action>,
+) -> anyhow::Result<Engine> {
+    let store = Arc::new(Store::open(&data.database())?);
+    let dispatcher = Dispatcher::new(store.clone(), config.webhooks.settings())
+        .context("building the webhook HTTP client")?;
+    let transports = Transports::from_config(&config.transport, &data.outbox());
+    let gateway = Arc::new(Gateway::new(
+        store,
+        transports,
+        Some(dispatcher.wake_handle()),
+    ));
+    gateway.fail_interrupted_sends().await?;
+
+    let shutdown = CancellationToken::new();
+    let sweeper = tokio::spawn(server::sweep_interrupted_sends(gateway.clone()));
+    let mut tasks = vec![
+        spawn_dispatcher(dispatcher, shutdown.clone()),
+        tokio::spawn(watch(data.database(), actions.clone(), shutdown.clone())),
+    ];
+    let api = serve_api(bind, gateway.clone(), shutdown.clone()).await;
+    let _ = actions.send(Action::Api(api.0));
+    tasks.extend(api.1);
+    Ok(Engine {
+        gateway,
+        shutdown,
+        tasks,
+        sweeper,
+    })
+}
+
+impl Engine {
+    /// Stops serving and delivering, releasing webhook leases.
+    pub async fn stop(self) {
+        self.shutdown.cancel();
+        self.sweeper.abort();
+        for task in self.tasks {
+            let _ = tokio::time::timeout(Duration::from_secs(5), task).await;
+        }
+    }
+}
+
+fn spawn_dispatcher(
+    dispatcher: Dispatcher,
+    shutdown: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        if let Err(error) = dispatcher.run(shutdown).await {
+            tracing::warn!(%error, "webhook dispatcher stopped with an error");
+        }
+    })
+}
+
+async fn serve_api(
+    bind: SocketAddr,
+    gateway: Arc<Gateway>,
+    shutdown: CancellationToken,
+) -> (ApiState, Option<tokio::task::JoinHandle<()>>) {
+    let listener = match TcpListener::bind(bind).await {
+        Ok(listener) => listener,
+        Err(error) => {
+            tracing::warn!(%bind, %error, "console is not serving the API");
+            let why = if error.kind() == std::io::ErrorKind::AddrInUse {
+                format!("{bind} is in use (another gateway may be serving it)")
+            } else {
+                format!("cannot listen on {bind}: {error}")
+            };
+            return (ApiState::NotServing(why), None);
+        }
+    };
+    let address = listener.local_addr().unwrap_or(bind);
+    tracing::info!(%address, "console serving the API");
+    let task = tokio::spawn(async move {
+        let stop = async move { shutdown.cancelled().await };
+        if let Err(error) = crate::api::serve(listener, gateway, stop).await {
+            tracing::error!(%error, "API server stopped");
+        }
+    });
+    (ApiState::Serving(address), Some(task))
+}
+
+/// Reports `DataChanged` whenever any connection (in this process or
+/// another) commits, by watching SQLite's `data_version`.
+async fn watch(
+    path: std::path::PathBuf,
+    actions: UnboundedSender<Action>,
+    shutdown: CancellationToken,
+) {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = match Connection::open_with_flags(&path, flags) {
+        Ok(conn) => conn,
+        Err(error) => {
+            tracing::warn!(%error, "cannot watch the database; the console will not refresh by itself");
+            return;
+        }
+    };
+    let mut last = data_version(&conn);
+    let mut ticks = tokio::time::interval(WATCH_INTERVAL);
+    while !shutdown.is_cancelled() {
+        ticks.tick().await;
+        let now = data_version(&conn);
+        if now != last {
+            last = now;
+            if actions.send(Action::DataChanged).is_err() {
+                return;
+            }
+        }
+    }
+}
+
+fn data_version(conn: &Connection) -> Option<i64> {
+    conn.pragma_query_value(None, "data_version", |row| row.get(0))
+        .ok()
+}
+
+/// Completes on SIGTERM or SIGINT sent to the process.
+pub fn terminate_signal() -> Pin<Box<dyn Future<Output = ()> + Send>> {
+    Box::pin(async {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let (Ok(mut term), Ok(mut int)) = (
+                signal(SignalKind::terminate()),
+                signal(SignalKind::interrupt()),
+            ) else {
+                return std::future::pending().await;
+            };
+            tokio::select! {
+                _ = term.recv() => {}
+                _ = int.recv() => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    })
+}

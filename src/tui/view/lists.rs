@@ -1,0 +1,268 @@
+//! The list tabs (Keys, Deliveries, History) and the table drawing they and
+//! the queue share: only the rows on screen are laid out.
+
+use chrono::{DateTime, Utc};
+use ratatui::layout::{Constraint, Rect};
+use ratatui::style::Style;
+use ratatui::text::Text;
+use ratatui::widgets::{Block, Borders, Cell, Paragraph, Row, Table};
+use ratatui::Frame;
+
+use super::Theme;
+use crate::clock;
+use crate::gateway::Status;
+use crate::store::deliveries::DeliveryRow;
+use crate::store::ActionRow;
+use crate::tui::app::App;
+use crate::tui::layout::{first_visible, visible_rows};
+use crate::tui::model::{KeyEntry, Window};
+
+/// A table over one window of a long list.
+pub struct TableSpec<'a> {
+    pub title: String,
+    pub headers: &'a [&'a str],
+    pub widths: &'a [Constraint],
+    pub empty: &'a str,
+}
+
+/// Draws the rows of `window` that fit in `area`, selection highlighted.
+pub fn draw_table<T>(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    theme: &Theme,
+    spec: TableSpec<'_>,
+    window: &Window<T>,
+    cells: impl Fn(&T) -> (Vec<Cell<'static>>, Style),
+) {
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border())
+        .title(spec.title);
+    if window.loaded && window.total == 0 {
+        let text = Paragraph::new(Text::styled(spec.empty.to_string(), theme.dim())).block(block);
+        frame.render_widget(text, area);
+        return;
+    }
+
+    let visible = visible_rows(area);
+    let first = first_visible(window.selected, visible);
+    let last = (first + visible).min(window.total);
+    let rows = (first..last).map(|index| {
+        let (cells, style) = match window.row(index) {
+            Some(item) => cells(item),
+            None => (vec![Cell::from("loading…")], theme.dim()),
+        };
+        let style = if index == window.selected {
+            theme.selected_row()
+        } else {
+            style
+        };
+        Row::new(cells).style(style)
+    });
+    let header = Row::new(spec.headers.iter().map(|h| Cell::from(*h))).style(theme.header());
+    let table = Table::new(rows, spec.widths.to_vec())
+        .header(header)
+        .block(block)
+        .column_spacing(1);
+    frame.render_widget(table, area);
+}
+
+/// "Title (12)" or "Title (3 of 12)" when a filter narrows the list.
+pub fn counted(title: &str, total: usize) -> String {
+    format!(" {title} ({total}) ")
+}
+
+pub fn keys(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
+    let spec = TableSpec {
+        title: format!(
+            "{} n new · w webhook · x remove · t test · s secret · R rotate · r revoke ",
+            counted("Keys", app.keys.total)
+        ),
+        headers: &[
+            "PREFIX",
+            "NAME",
+            "CREATED",
+            "LAST USED",
+            "STATE",
+            "WEBHOOK",
+            "LAST DELIVERY",
+        ],
+        widths: &[
+            Constraint::Length(11),
+            Constraint::Length(14),
+            Constraint::Length(10),
+            Constraint::Length(9),
+            Constraint::Length(8),
+            Constraint::Fill(2),
+            Constraint::Fill(1),
+        ],
+        empty: "No API keys yet. Press n to create one for an agent.",
+    };
+    draw_table(frame, area, theme, spec, &app.keys, |entry| {
+        key_cells(entry, theme, app.now)
+    });
+}
+
+fn key_cells(entry: &KeyEntry, theme: &Theme, now: DateTime<Utc>) -> (Vec<Cell<'static>>, Style) {
+    let key = &entry.key;
+    let last = entry
+        .last_delivery
+        .as_ref()
+        .map_or_else(|| "-".into(), |d| delivery_outcome(d, now));
+    let state = if key.revoked_at.is_some() {
+        "REVOKED"
+    } else {
+        "active"
+    };
+    let style = if key.revoked_at.is_some() {
+        theme.dim()
+    } else {
+        Style::default()
+    };
+    let cells = vec![
+        Cell::from(key.display_prefix.clone()),
+        Cell::from(key.name.clone()),
+        Cell::from(clock::age_at(&key.created_at, now) + " ago"),
+        Cell::from(
+            key.last_used_at
+                .as_deref()
+                .map_or_else(|| "never".into(), |at| clock::age_at(at, now)),
+        ),
+        Cell::from(state),
+        Cell::from(key.webhook_url.clone().unwrap_or_else(|| "-".into())),
+        Cell::from(last),
+    ];
+    (cells, style)
+}
+
+/// "✓ 200 12 ms", "✗ retry 3 in 2m: refused", "✗ failed: 410".
+pub fn delivery_outcome(row: &DeliveryRow, now: DateTime<Utc>) -> String {
+    let error = row.last_error.as_deref().unwrap_or("no answer");
+    match row.status.as_str() {
+        "delivered" => format!(
+            "✓ {} {} ms",
+            row.last_status_code
+                .map_or_else(|| "?".into(), |c| c.to_string()),
+            row.last_latency_ms.unwrap_or(0)
+        ),
+        "pending" if row.attempts == 0 => "queued".into(),
+        "pending" => format!(
+            "✗ retry {} {}: {error}",
+            row.attempts + 1,
+            clock::until_at(&row.next_attempt_at, now)
+        ),
+        _ => format!("✗ failed: {error}"),
+    }
+}
+
+pub fn deliveries(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
+    let which = if app.failed_only {
+        "Deliveries: failed only"
+    } else {
+        "Deliveries"
+    };
+    let spec = TableSpec {
+        title: format!(
+            "{} Enter attempts · f failed only · r retry ",
+            counted(which, app.deliveries.total)
+        ),
+        headers: &["TIME", "KEY", "EVENT", "HOST", "TRIES", "OUTCOME"],
+        widths: &[
+            Constraint::Length(8),
+            Constraint::Length(12),
+            Constraint::Length(14),
+            Constraint::Length(16),
+            Constraint::Length(5),
+            Constraint::Fill(1),
+        ],
+        empty: "No webhook deliveries yet.",
+    };
+    draw_table(frame, area, theme, spec, &app.deliveries, |row| {
+        let style = match row.status.as_str() {
+            "delivered" => Style::default(),
+            "failed" => theme.bad(),
+            _ => theme.flagged(),
+        };
+        let cells = vec![
+            Cell::from(clock::time_of_day(&row.created_at)),
+            Cell::from(row.key_name.clone()),
+            Cell::from(row.event_type.clone()),
+            Cell::from(host(&row.url)),
+            Cell::from(row.attempts.to_string()),
+            Cell::from(delivery_outcome(row, app.now)),
+        ];
+        (cells, style)
+    });
+}
+
+pub fn host(url: &str) -> String {
+    url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_string))
+        .unwrap_or_default()
+}
+
+pub fn history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
+    let which = match app.history_status {
+        None => "History".to_string(),
+        Some(status) => format!("History: {status}"),
+    };
+    let spec = TableSpec {
+        title: format!("{} f filter by status ", counted(&which, app.history.total)),
+        headers: &[
+            "DECIDED",
+            "STATUS",
+            "AGENT",
+            "CHANNEL",
+            "TO",
+            "MESSAGE / REASON",
+        ],
+        widths: &[
+            Constraint::Length(8),
+            Constraint::Length(7),
+            Constraint::Length(12),
+            Constraint::Length(8),
+            Constraint::Length(22),
+            Constraint::Fill(1),
+        ],
+        empty: "No decided messages yet.",
+    };
+    draw_table(frame, area, theme, spec, &app.history, |action| {
+        history_cells(action, theme)
+    });
+}
+
+fn history_cells(action: &ActionRow, theme: &Theme) -> (Vec<Cell<'static>>, Style) {
+    let style = match action.status {
+        Status::Failed => theme.bad(),
+        Status::Denied => theme.dim(),
+        _ => Style::default(),
+    };
+    let text = action
+        .error_message
+        .clone()
+        .unwrap_or_else(|| message_text(action));
+    let cells = vec![
+        Cell::from(
+            action
+                .reviewed_at
+                .as_deref()
+                .map_or_else(|| "-".into(), clock::time_of_day),
+        ),
+        Cell::from(action.status.to_string()),
+        Cell::from(action.key_name.clone()),
+        Cell::from(action.channel.to_string()),
+        Cell::from(action.recipient_address.clone()),
+        Cell::from(one_line(&text)),
+    ];
+    (cells, style)
+}
+
+/// Subject for email, else the body, on one line.
+pub fn message_text(action: &ActionRow) -> String {
+    one_line(action.subject.as_deref().unwrap_or(&action.body))
+}
+
+pub fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
