@@ -13,6 +13,7 @@ pub mod input;
 pub mod layout;
 pub mod model;
 mod terminal;
+mod timing;
 pub mod view;
 mod worker;
 
@@ -51,10 +52,12 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
     let mut events = EventStream::new();
     let mut ticks = tokio::time::interval(TICK);
     let mut terminate = engine::terminate_signal();
+    let mut timer = timing::FrameTimer::default();
     while !app.quit {
         screen
             .draw(|frame| view::render(&app, frame))
             .context("drawing the console")?;
+        timer.drawn(app.queue.total);
         let action = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(event)) => translate(event),
@@ -65,7 +68,9 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
             _ = ticks.tick() => Some(Action::Tick),
             () = &mut terminate => break,
         };
-        for command in action.map(|a| app.update(a)).unwrap_or_default() {
+        let Some(action) = action else { continue };
+        timer.saw(&action);
+        for command in app.update(action) {
             worker.run(command);
         }
     }
