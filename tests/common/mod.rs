@@ -50,9 +50,14 @@ impl TestDir {
     /// A new directory whose data directory holds `config` as config.toml.
     pub fn with_config(config: &str) -> TestDir {
         let dir = TestDir::new();
-        std::fs::create_dir_all(&dir.data).expect("create data dir");
-        std::fs::write(dir.data.join("config.toml"), config).expect("write config.toml");
+        dir.write_config(config);
         dir
+    }
+
+    /// Writes `config` as the data directory's config.toml.
+    pub fn write_config(&self, config: &str) {
+        std::fs::create_dir_all(&self.data).expect("create data dir");
+        std::fs::write(self.data.join("config.toml"), config).expect("write config.toml");
     }
 
     pub fn data_dir(&self) -> &Path {
