@@ -99,24 +99,7 @@ impl TestDir {
 
     /// Runs `contactcmd --data-dir DATA ARGS...` to completion.
     pub async fn contactcmd(&self, args: &[&str]) -> CliRun {
-        let output = tokio::process::Command::new(BIN)
-            .arg("--data-dir")
-            .arg(&self.data)
-            .args(args)
-            .env_remove("CONTACTCMD_DATA_DIR")
-            .stdin(Stdio::null())
-            .kill_on_drop(true)
-            .output();
-        let output = tokio::time::timeout(DEADLINE, output)
-            .await
-            .unwrap_or_else(|_| panic!("contactcmd {args:?} did not finish in {DEADLINE:?}"))
-            .expect("run contactcmd");
-        CliRun {
-            args: args.iter().map(|a| a.to_string()).collect(),
-            code: output.status.code().expect("contactcmd killed by a signal"),
-            stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
-            stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
-        }
+        run_contactcmd(&self.data, args).await
     }
 
     /// Creates a key named `name` and returns its plaintext.
@@ -204,6 +187,28 @@ impl TestDir {
                 |row| row.get(0),
             )
             .expect("read action status")
+    }
+}
+
+/// Runs `contactcmd --data-dir DATA_DIR ARGS...` to completion.
+pub async fn run_contactcmd(data_dir: &Path, args: &[&str]) -> CliRun {
+    let output = tokio::process::Command::new(BIN)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env_remove("CONTACTCMD_DATA_DIR")
+        .stdin(Stdio::null())
+        .kill_on_drop(true)
+        .output();
+    let output = tokio::time::timeout(DEADLINE, output)
+        .await
+        .unwrap_or_else(|_| panic!("contactcmd {args:?} did not finish in {DEADLINE:?}"))
+        .expect("run contactcmd");
+    CliRun {
+        args: args.iter().map(|a| a.to_string()).collect(),
+        code: output.status.code().expect("contactcmd killed by a signal"),
+        stdout: String::from_utf8(output.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(output.stderr).expect("stderr is UTF-8"),
     }
 }
 
