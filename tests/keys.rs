@@ -103,6 +103,28 @@ async fn no_file_in_the_data_dir_holds_a_plaintext_key_and_logs_hold_no_message_
 }
 
 #[tokio::test]
+async fn key_list_shows_when_a_key_was_last_used() {
+    let dir = TestDir::new();
+    let key = dir.add_key("bot").await;
+    let unused = dir
+        .gateway(&["keys", "list", "--json"])
+        .await
+        .success()
+        .json();
+    assert!(unused[0]["last_used_at"].is_null(), "{unused}");
+
+    let server = dir.start_server();
+    server.queue_message(&key, &sms("+15550100", "Hello")).await;
+
+    let used = dir
+        .gateway(&["keys", "list", "--json"])
+        .await
+        .success()
+        .json();
+    assert!(used[0]["last_used_at"].is_string(), "{used}");
+}
+
+#[tokio::test]
 async fn revoked_key_is_refused_at_once_by_a_running_server() {
     let dir = TestDir::new();
     let key = dir.add_key_json("bot").await;
