@@ -96,7 +96,12 @@ async fn approvals_during_a_held_send_are_refused(first: Way) {
     })
     .await;
 
-    let verdicts = gateway.race(&id, |_| Decision::Approve).await;
+    // A wrongly started second send would wait on the release too, so watch
+    // for one rather than wait for deciders that cannot finish.
+    let verdicts = tokio::select! {
+        verdicts = gateway.race(&id, |_| Decision::Approve) => verdicts,
+        () = gateway.second_send() => panic!("a second send started: {:?}", gateway.sends()),
+    };
     gateway.release_sends();
     let first_verdict = winner.await.expect("first approval");
 
@@ -160,6 +165,13 @@ impl CountingGateway {
         log.lines().map(str::to_string).collect()
     }
 
+    /// Completes once the transport has been started a second time.
+    async fn second_send(&self) {
+        while self.sends().len() < 2 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     async fn status_of(&self, id: &str) -> String {
         let reply = self.server.poll(&self.key, id).await.ok();
         reply.data()["status"].as_str().expect("status").to_string()
@@ -194,6 +206,14 @@ impl CountingGateway {
                 Way::Cli => decide_on_the_cli(data_dir, id, decision).await,
             }
         }
+    }
+}
+
+impl Drop for CountingGateway {
+    /// Lets any send still held finish, so a failed test leaves no
+    /// transport waiting out its bound.
+    fn drop(&mut self) {
+        self.release_sends();
     }
 }
 
