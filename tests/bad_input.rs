@@ -13,8 +13,9 @@ const MAX_BODY_BYTES: usize = 1024 * 1024;
 /// A running gateway with one key and one message already queued, so that
 /// "unchanged" is checked against a database that holds something.
 struct Fixture {
-    dir: TestDir,
+    // Declared before `dir` so the server stops before its files go.
     server: Server,
+    dir: TestDir,
     key: String,
     queued_id: String,
 }

@@ -122,8 +122,9 @@ async fn approvals_during_a_held_send_are_refused(first: Way) {
 /// file for each send, then waits until the test releases sends (at most
 /// 30 s, so a failed test leaves nothing running).
 struct CountingGateway {
-    dir: TestDir,
+    // Declared before `dir` so the server stops before its files go.
     server: Server,
+    dir: TestDir,
     key: String,
 }
 

@@ -94,12 +94,7 @@ impl TestDir {
     pub async fn gateway(&self, args: &[&str]) -> CliRun {
         let mut all = vec!["gateway"];
         all.extend_from_slice(args);
-        self.contactcmd(&all).await
-    }
-
-    /// Runs `contactcmd --data-dir DATA ARGS...` to completion.
-    pub async fn contactcmd(&self, args: &[&str]) -> CliRun {
-        run_contactcmd(&self.data, args).await
+        run_contactcmd(&self.data, &all).await
     }
 
     /// Creates a key named `name` and returns its plaintext.
@@ -108,7 +103,8 @@ impl TestDir {
         run.stdout.trim().to_string()
     }
 
-    /// Creates a key named `name` and returns it as `keys list --json` shows it.
+    /// Creates a key named `name`; returns what `keys add --json` prints,
+    /// the plaintext in `key_plaintext`.
     pub async fn add_key_json(&self, name: &str) -> Value {
         self.gateway(&["keys", "add", name, "--json"])
             .await
@@ -403,17 +399,18 @@ impl Server {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-
-    /// What the server wrote on stderr so far (its log), for diagnostics.
-    pub fn stderr(&self) -> String {
-        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
-    }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The log lives in the temp dir, which goes away with the test; show
+        // it with the failure instead.
+        if std::thread::panicking() {
+            let log = std::fs::read_to_string(&self.stderr_path).unwrap_or_default();
+            eprintln!("--- server stderr ---\n{log}--- end of server stderr ---");
+        }
     }
 }
 
