@@ -370,6 +370,24 @@ async fn webhook_test_reports_a_failing_receiver_and_exits_one() {
 }
 
 #[tokio::test]
+async fn webhook_test_with_a_server_running_attempts_the_ping_itself() {
+    // A ping is due the moment it is written. A running dispatcher must not
+    // take it from under the command, which would then report "in progress"
+    // and exit 1. The race is narrow, so several pings guard against it.
+    const PINGS: usize = 20;
+    let hooked = Hooked::new(&Config::fast()).await;
+    let _server = hooked.gateway.serve().await;
+    for n in 1..=PINGS {
+        let report = hooked
+            .gateway
+            .json(&["webhook", "test", &hooked.key.id])
+            .await;
+        assert_eq!(report["outcome"], "delivered", "ping {n}: {report}");
+    }
+    assert_eq!(hooked.receiver.count(), PINGS);
+}
+
+#[tokio::test]
 async fn link_local_and_metadata_urls_are_refused_when_set() {
     let gateway = Gateway::new(&Config::fast());
     let key = gateway.add_key("agent").await;
