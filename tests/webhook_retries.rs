@@ -66,13 +66,16 @@ async fn a_500_is_retried_until_delivered_under_one_webhook_id() {
 
 #[tokio::test]
 async fn a_timeout_is_retried_until_delivered_under_one_webhook_id() {
-    let hooked = Hooked::new(&Config::fast().timeout(0.5)).await;
+    // Spare attempts: on a loaded machine even a prompt answer might miss
+    // a half-second timeout, and that must not fail the test.
+    let hooked = Hooked::new(&Config::fast().timeout(0.5).retries(&[0.1; 4])).await;
     hooked.receiver.answer_next(&[Reply::Hang], OK);
     let (_server, id) = approve_one(&hooked).await;
 
     let shown = hooked.gateway.wait_for_status(&id, "delivered").await;
     let requests = hooked.receiver.requests();
-    assert_eq!(requests.len(), 2);
+    assert_eq!(requests.len(), attempts(&shown).len());
+    assert_eq!(requests[0].reply, Reply::Hang);
     assert_one_delivery(&requests, &id, &hooked.secret);
     let first = &attempts(&shown)[0];
     assert!(first["status_code"].is_null());
