@@ -20,6 +20,10 @@ const RECIPIENT: &str = "+15550100";
 /// what a decision takes, so timing cannot decide the outcome by luck.
 const PROMPT: Duration = Duration::from_secs(5);
 
+/// A transport program that is still sending for as long as the gateway
+/// that started it lives, and leaves no stray process behind it.
+const SEND_UNTIL_THE_SERVER_DIES: &str = "while kill -0 $PPID 2>/dev/null; do sleep 0.1; done";
+
 /// Submits `n` actions through `server`; returns their ids.
 async fn submit_many(hooked: &Hooked, server: &Server, n: usize) -> Vec<String> {
     let mut ids = Vec::with_capacity(n);
@@ -143,6 +147,40 @@ async fn after_kill_9_mid_attempt_a_restart_takes_over_its_leases() {
     for (id, replies) in by_id {
         assert_eq!(replies, [Reply::Hang, OK], "{id}");
     }
+}
+
+#[tokio::test]
+async fn a_send_cut_short_by_kill_9_is_reported_as_failed_after_restart() {
+    // The transport is still running when the server dies. Whether the
+    // message went out is unknown, so the restart marks it failed, and the
+    // agent must hear about it like any other failure.
+    let slow_sms = Config::fast().sms_command(&["/bin/sh", "-c", SEND_UNTIL_THE_SERVER_DIES]);
+    let hooked = Hooked::new(&slow_sms).await;
+    let server = hooked.gateway.serve().await;
+    let action_id = server.submit(&hooked.key, RECIPIENT).await;
+    let approving = server.approve_in_background(&action_id);
+    eventually("the action to be approved and sending", || async {
+        let sending = hooked
+            .gateway
+            .json(&["history", "--status", "approved"])
+            .await;
+        (sending[0]["action_id"] == action_id.as_str()).then_some(())
+    })
+    .await;
+
+    server.kill9().await;
+    approving.abort();
+    let _restarted = hooked.gateway.serve().await;
+
+    let id = text(&hooked.gateway.delivery_of(&action_id).await["id"]);
+    hooked.gateway.wait_for_status(&id, "delivered").await;
+    let event = hooked.receiver.wait_for(1).await[0].json();
+    assert_eq!(event["type"], "action.failed");
+    assert_eq!(event["action_id"], action_id.as_str());
+    assert!(
+        text(&event["error_message"]).contains("stopped while sending"),
+        "{event}"
+    );
 }
 
 #[tokio::test]

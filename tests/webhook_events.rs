@@ -260,6 +260,32 @@ async fn removing_the_webhook_stops_future_deliveries() {
 }
 
 #[tokio::test]
+async fn a_queued_event_keeps_the_url_it_was_written_with() {
+    // The URL is fixed when the delivery row is written: moving the webhook
+    // redirects new events only, even when an old one is retried by hand.
+    let hooked = Hooked::new(&Config::fast()).await;
+    hooked.receiver.answer(Reply::Status(410));
+    let server = hooked.gateway.serve().await;
+    let old_event = server.submit(&hooked.key, RECIPIENT).await;
+    server.approve(&old_event).await;
+    let old_id = text(&hooked.gateway.delivery_of(&old_event).await["id"]);
+    hooked.gateway.wait_for_status(&old_id, "failed").await;
+
+    let moved = Receiver::start();
+    hooked.gateway.set_webhook(&hooked.key, &moved.url()).await;
+    hooked.receiver.answer(Reply::Status(200));
+    hooked.gateway.json(&["deliveries", "retry", &old_id]).await;
+    hooked.gateway.wait_for_status(&old_id, "delivered").await;
+    let new_event = server.submit(&hooked.key, RECIPIENT).await;
+    server.approve(&new_event).await;
+    delivered(&hooked.gateway, &new_event).await;
+
+    assert_eq!(hooked.receiver.count(), 2, "the old event, twice");
+    assert_eq!(moved.count(), 1);
+    only_request_for(&moved, &new_event);
+}
+
+#[tokio::test]
 async fn keys_list_shows_the_latest_delivery_result() {
     let hooked = Hooked::new(&Config::fast()).await;
     let server = hooked.gateway.serve().await;

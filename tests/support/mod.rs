@@ -44,16 +44,12 @@ const PROXY_VARS: &[&str] = &[
     "ALL_PROXY",
 ];
 
-/// A failing SMS transport: the action fails with "boom" as its error.
-const FAILING_SMS: &str = "[transport.sms]\nkind = \"command\"\n\
-     command = [\"/bin/sh\", \"-c\", \"echo boom >&2; exit 3\"]\n";
-
 /// What the test writes into config.toml.
 #[derive(Clone, Debug)]
 pub struct Config {
     retry_schedule_secs: Vec<f64>,
     timeout_secs: Option<f64>,
-    failing_sms: bool,
+    sms_command: Option<Vec<String>>,
 }
 
 impl Config {
@@ -62,7 +58,7 @@ impl Config {
         Config {
             retry_schedule_secs: vec![0.1, 0.1],
             timeout_secs: None,
-            failing_sms: false,
+            sms_command: None,
         }
     }
 
@@ -78,10 +74,16 @@ impl Config {
         self
     }
 
-    /// SMS goes through a command that always fails.
-    pub fn failing_sms(mut self) -> Config {
-        self.failing_sms = true;
+    /// SMS goes through this program instead of the outbox.
+    pub fn sms_command(mut self, argv: &[&str]) -> Config {
+        self.sms_command = Some(argv.iter().map(|a| a.to_string()).collect());
         self
+    }
+
+    /// SMS goes through a command that always fails, with "boom" as the
+    /// reason.
+    pub fn failing_sms(self) -> Config {
+        self.sms_command(&["/bin/sh", "-c", "echo boom >&2; exit 3"])
     }
 
     fn toml(&self) -> String {
@@ -92,8 +94,11 @@ impl Config {
         if let Some(timeout) = self.timeout_secs {
             text.push_str(&format!("timeout_secs = {timeout:?}\n"));
         }
-        if self.failing_sms {
-            text.push_str(FAILING_SMS);
+        if let Some(argv) = &self.sms_command {
+            // Debug quoting of plain strings is valid TOML.
+            text.push_str(&format!(
+                "[transport.sms]\nkind = \"command\"\ncommand = {argv:?}\n"
+            ));
         }
         text
     }
@@ -356,6 +361,16 @@ impl Server {
         let url = format!("{}/gateway/queue/{action_id}/approve", self.base);
         let response = self.http.post(url).send().await.expect("POST approve");
         success(response).await
+    }
+
+    /// Starts an approval without waiting for its answer, for a test that
+    /// kills the server while the message is being sent.
+    pub fn approve_in_background(&self, action_id: &str) -> tokio::task::JoinHandle<()> {
+        let url = format!("{}/gateway/queue/{action_id}/approve", self.base);
+        let http = self.http.clone();
+        tokio::spawn(async move {
+            let _ = http.post(url).send().await;
+        })
     }
 
     /// Denies through the admin endpoint, with a reason if given.
