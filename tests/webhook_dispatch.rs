@@ -184,10 +184,32 @@ async fn a_send_cut_short_by_kill_9_is_reported_as_failed_after_restart() {
 }
 
 #[tokio::test]
+async fn a_graceful_stop_mid_attempt_hands_back_its_leases() {
+    // As with kill -9, each lease would last 30 s; a clean stop releases
+    // them, so the next server sends at once instead of waiting them out.
+    let hooked = Hooked::new(&Config::fast()).await;
+    hooked.receiver.answer(Reply::Hang);
+    let server = hooked.gateway.serve().await;
+    for action_id in submit_many(&hooked, &server, 2).await {
+        server.approve(&action_id).await;
+    }
+    hooked.receiver.wait_for(2).await;
+
+    server.stop().await;
+    let pending = hooked.gateway.wait_for_all(2, "pending").await;
+    hooked.receiver.answer(OK);
+    let _restarted = hooked.gateway.serve().await;
+
+    let delivered = hooked.gateway.wait_for_all(2, "delivered").await;
+    assert_eq!(ids_of(&delivered), ids_of(&pending));
+    assert_eq!(hooked.receiver.count(), 4);
+}
+
+#[tokio::test]
 async fn two_dispatchers_on_one_database_never_send_a_delivery_twice() {
     // Every delivery fails once and is retried 0.1 s later, when both
     // dispatchers see it due at the same moment and race to claim it.
-    const ACTIONS: usize = 30;
+    const ACTIONS: usize = 50;
     let hooked = Hooked::new(&Config::fast().retries(&[0.1])).await;
     hooked.receiver.answer_per_id(&[Reply::Status(500), OK]);
     let first = hooked.gateway.serve().await;

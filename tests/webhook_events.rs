@@ -149,6 +149,35 @@ async fn a_failed_send_produces_one_event_with_the_error_message() {
 }
 
 #[tokio::test]
+async fn racing_decisions_on_one_action_produce_one_event() {
+    // Two servers on one database, each asked to decide every action at
+    // the same moment: one decision wins, and only it is reported.
+    const ACTIONS: usize = 10;
+    let hooked = Hooked::new(&Config::fast()).await;
+    let (first, second) = (hooked.gateway.serve().await, hooked.gateway.serve().await);
+    for _ in 0..ACTIONS {
+        let action_id = first.submit(&hooked.key, RECIPIENT).await;
+        let (approve, deny) = tokio::join!(
+            first.try_decide(&action_id, "approve"),
+            second.try_decide(&action_id, "deny")
+        );
+        let won = [approve, deny].iter().filter(|s| s.is_success()).count();
+        assert_eq!(won, 1, "approve {approve}, deny {deny}");
+    }
+
+    let deliveries = hooked.gateway.wait_for_all(ACTIONS, "delivered").await;
+    let actions: BTreeSet<String> = deliveries.iter().map(|d| text(&d["action_id"])).collect();
+    assert_eq!(actions.len(), ACTIONS, "one delivery per action");
+    let requests = hooked.receiver.requests();
+    assert_eq!(requests.len(), ACTIONS);
+    let reported: BTreeSet<String> = requests
+        .iter()
+        .map(|r| text(&r.json()["action_id"]))
+        .collect();
+    assert_eq!(reported, actions);
+}
+
+#[tokio::test]
 async fn the_signature_verifies_with_the_key_secret_and_no_other() {
     let hooked = Hooked::new(&Config::fast()).await;
     let server = hooked.gateway.serve().await;

@@ -363,6 +363,14 @@ impl Server {
         success(response).await
     }
 
+    /// POSTs `approve` or `deny` for the action and returns the HTTP status,
+    /// whatever it is, for tests where refusals are expected.
+    pub async fn try_decide(&self, action_id: &str, verb: &str) -> reqwest::StatusCode {
+        let url = format!("{}/gateway/queue/{action_id}/{verb}", self.base);
+        let response = self.http.post(url).send().await.expect("POST decision");
+        response.status()
+    }
+
     /// Starts an approval without waiting for its answer, for a test that
     /// kills the server while the message is being sent.
     pub fn approve_in_background(&self, action_id: &str) -> tokio::task::JoinHandle<()> {
