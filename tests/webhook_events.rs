@@ -3,7 +3,8 @@
 //! of sent, denied and failed produces (payload fields and headers), its
 //! signature and a rotated secret's double signature, when no delivery is
 //! written at all, the delivery log's filters, `keys list`'s latest result,
-//! `webhook test`, and URLs refused when they are set.
+//! `webhook test`, URLs refused when they are set, and a host name URL
+//! resolved through the delivery-time guard.
 
 mod support;
 
@@ -459,6 +460,23 @@ async fn link_local_and_metadata_urls_are_refused_when_set() {
     }
     let listed = array(gateway.json(&["keys", "list"]).await).remove(0);
     assert!(listed["webhook_url"].is_null());
+}
+
+#[tokio::test]
+async fn a_host_name_is_resolved_through_the_guard_at_delivery_time() {
+    // Only the allowed side can be shown: making a name resolve to a
+    // link-local address needs DNS or an edited /etc/hosts, so refusing
+    // such a name at delivery time is not tested here.
+    let hooked = Hooked::new(&Config::fast()).await;
+    let by_name = format!("http://localhost:{}/hook", hooked.receiver.port());
+    hooked.gateway.set_webhook(&hooked.key, &by_name).await;
+    let server = hooked.gateway.serve().await;
+    let action_id = server.submit(&hooked.key, RECIPIENT).await;
+    server.approve(&action_id).await;
+
+    delivered(&hooked.gateway, &action_id).await;
+    let request = only_request_for(&hooked.receiver, &action_id);
+    assert!(request.signed_by(&hooked.secret));
 }
 
 /// A loopback URL nobody listens on: a port the OS just handed out and took
