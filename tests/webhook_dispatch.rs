@@ -1,9 +1,10 @@
 //! Who delivers, and when, over real `contactcmd` subprocesses sharing one
 //! SQLite file and a loopback receiver: deciding never waits for a hanging
 //! receiver; a server killed with SIGKILL loses no pending delivery, held or
-//! not; two dispatchers on one database never send a delivery twice; a
-//! one-shot CLI decision hands its webhook to a live server, or with none
-//! makes one attempt itself and leaves retries to the next server.
+//! not, and a send it cut short is reported as failed; a clean stop hands
+//! back its leases; two dispatchers on one database never send a delivery
+//! twice; a one-shot CLI decision hands its webhook to a live server, or
+//! with none makes one attempt itself and leaves retries to the next server.
 
 mod support;
 

@@ -1,10 +1,11 @@
 //! What a webhook event is, end to end over a real `gateway serve`
 //! subprocess, its SQLite file and a loopback receiver: the one event each
-//! of sent, denied and failed produces (payload fields and headers), its
-//! signature and a rotated secret's double signature, when no delivery is
-//! written at all, the delivery log's filters, `keys list`'s latest result,
-//! `webhook test`, URLs refused when they are set, and a host name URL
-//! resolved through the delivery-time guard.
+//! of sent, denied and failed produces (payload fields and headers), also
+//! when two servers race to decide; its signature and a rotated secret's
+//! double signature; when no delivery is written at all; the URL an event
+//! keeps; the delivery log's filters; `keys list`'s latest result;
+//! `webhook test`; URLs refused when set; and a host name URL resolved
+//! through the delivery-time guard.
 
 mod support;
 
