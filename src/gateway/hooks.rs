@@ -5,7 +5,7 @@ use super::{Error, Gateway};
 use crate::clock;
 use crate::store::deliveries::{self, AttemptRow, DeliveryFilter, DeliveryRow, NewDelivery};
 use crate::store::{keys as key_rows, KeyRow};
-use crate::webhook::{outbox, payload, secret};
+use crate::webhook::{handoff, outbox, payload, secret};
 
 /// How long a rotated-out secret keeps signing beside the new one.
 pub const ROTATION_GRACE: chrono::Duration = chrono::Duration::hours(24);
@@ -137,11 +137,16 @@ impl Gateway {
         };
         let id = delivery.id.clone();
         // A ping gets exactly one attempt: it tests the receiver now, and a
-        // retry hours later would test nothing.
+        // retry hours later would test nothing. It is written already held
+        // by this command, so a running dispatcher cannot take it first.
+        let holder = handoff::command_holder();
+        let lease_until = clock::format_time(chrono::Utc::now() + handoff::COMMAND_LEASE);
         self.store()
             .write(move |conn| {
                 deliveries::insert(conn, &delivery)?;
-                deliveries::limit_attempts(conn, &delivery.id, 1)
+                deliveries::limit_attempts(conn, &delivery.id, 1)?;
+                let (id, now) = (&delivery.id, &delivery.created_at);
+                deliveries::claim_one(conn, id, &holder, now, &lease_until).map(|_| ())
             })
             .await?;
         Ok((key, id))

@@ -114,7 +114,7 @@ pub fn claim_due(
     rows.collect()
 }
 
-/// Leases one delivery, whatever its schedule, if nobody holds it.
+/// Leases one delivery, whatever its schedule, if nobody else holds it.
 pub fn claim_one(
     conn: &Connection,
     id: &str,
@@ -126,7 +126,7 @@ pub fn claim_one(
         .prepare_cached(
             "UPDATE webhook_deliveries SET claimed_by = ?2, claimed_until = ?4 \
              WHERE id = ?1 AND status = 'pending' \
-                 AND (claimed_until IS NULL OR claimed_until < ?3)",
+                 AND (claimed_until IS NULL OR claimed_until < ?3 OR claimed_by = ?2)",
         )?
         .execute(params![id, dispatcher, now, lease_until])?;
     Ok(changed == 1)

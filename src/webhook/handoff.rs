@@ -37,11 +37,19 @@ pub async fn deliver_or_hand_off(
     attempt_now(store, settings, id).await
 }
 
+/// How long a one-shot command holds a delivery it is attempting.
+pub const COMMAND_LEASE: chrono::Duration = chrono::Duration::seconds(60);
+
+/// The lease holder name of this one-shot command process.
+pub fn command_holder() -> String {
+    format!("command_{}", std::process::id())
+}
+
 /// Claims delivery `id` and attempts it once, whatever its schedule says.
 pub async fn attempt_now(store: &Store, settings: &Settings, id: &str) -> Result<Handoff, Error> {
-    let holder = format!("command_{}", std::process::id());
+    let holder = command_holder();
     let now = chrono::Utc::now();
-    let lease_until = clock::format_time(now + chrono::Duration::seconds(60));
+    let lease_until = clock::format_time(now + COMMAND_LEASE);
     let (owned, now) = (id.to_string(), clock::format_time(now));
     let claimed = store
         .write(move |conn| deliveries::claim_one(conn, &owned, &holder, &now, &lease_until))
