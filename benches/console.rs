@@ -34,14 +34,21 @@ fn main() {
     tmux.start(&binary, data);
     let log = wait_for_log(data, "first frame with the queue", Duration::from_secs(30));
     let first_frame = log_time(&log) - spawned;
-    println!("first frame with the queue: {} ms after spawn", first_frame.num_milliseconds());
+    println!(
+        "first frame with the queue: {} ms after spawn",
+        first_frame.num_milliseconds()
+    );
 
     let keys = press_keys(&tmux, data);
     report("keypress to frame (move)", &keys.moves);
     report("keypress to frame (filter char)", &keys.filter_keys);
     report("filter char to filtered rows drawn", &keys.filtered_rows);
     let (rss, peak) = tmux.memory_kib();
-    println!("resident memory: {} MiB now, {} MiB peak", rss / 1024, peak / 1024);
+    println!(
+        "resident memory: {} MiB now, {} MiB peak",
+        rss / 1024,
+        peak / 1024
+    );
     tmux.send("q");
 }
 
@@ -111,7 +118,11 @@ fn press_keys(tmux: &Tmux, data: &Path) -> Keys {
         std::thread::sleep(PAUSE);
     }
     std::thread::sleep(Duration::from_millis(500));
-    let moves = values(&log_lines(data)[before..], "frame after key", "key_to_frame_us");
+    let moves = values(
+        &log_lines(data)[before..],
+        "frame after key",
+        "key_to_frame_us",
+    );
 
     let before = log_lines(data).len();
     tmux.send("/");
@@ -160,7 +171,9 @@ fn values(lines: &[String], message: &str, field: &str) -> Vec<f64> {
 }
 
 fn log_lines(data: &Path) -> Vec<String> {
-    let Ok(entries) = std::fs::read_dir(data.join("logs")) else { return Vec::new() };
+    let Ok(entries) = std::fs::read_dir(data.join("logs")) else {
+        return Vec::new();
+    };
     let mut text = String::new();
     for entry in entries.flatten() {
         text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
@@ -181,7 +194,9 @@ fn wait_for_log(data: &Path, message: &str, limit: Duration) -> String {
 
 fn log_time(line: &str) -> DateTime<Utc> {
     let stamp = line.split_whitespace().next().expect("timestamp");
-    DateTime::parse_from_rfc3339(stamp).expect("rfc3339 timestamp").with_timezone(&Utc)
+    DateTime::parse_from_rfc3339(stamp)
+        .expect("rfc3339 timestamp")
+        .with_timezone(&Utc)
 }
 
 /// A private tmux server running the console.
@@ -192,7 +207,9 @@ struct Tmux {
 impl Tmux {
     fn new(data: &Path) -> Tmux {
         let name = data.file_name().and_then(|n| n.to_str()).unwrap_or("bench");
-        Tmux { socket: format!("console-bench-{name}") }
+        Tmux {
+            socket: format!("console-bench-{name}"),
+        }
     }
 
     fn start(&self, binary: &Path, data: &Path) {
@@ -202,14 +219,26 @@ impl Tmux {
             data.display()
         );
         let status = Command::new("tmux")
-            .args(["-L", &self.socket, "new-session", "-d", "-x", "120", "-y", "40", &command])
+            .args([
+                "-L",
+                &self.socket,
+                "new-session",
+                "-d",
+                "-x",
+                "120",
+                "-y",
+                "40",
+                &command,
+            ])
             .status()
             .expect("tmux (install it to run this benchmark)");
         assert!(status.success(), "tmux could not start the console");
     }
 
     fn send(&self, key: &str) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "send-keys", key]).status();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", key])
+            .status();
     }
 
     /// (VmRSS, VmHWM) of the console process, in KiB.
@@ -234,6 +263,8 @@ impl Tmux {
 
 impl Drop for Tmux {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["-L", &self.socket, "kill-server"]).status();
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
     }
 }

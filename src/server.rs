@@ -27,18 +27,25 @@ pub fn open_gateway(data: &DataDir, config: &Config) -> anyhow::Result<Gateway> 
     Ok(Gateway::new(store, transports, None))
 }
 
-/// Serves the API on `bind`, and delivers webhooks, until a shutdown signal.
-pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::Result<()> {
+/// Opens the engine for a serving process: with a webhook dispatcher, and
+/// with sends abandoned by a crashed process already marked failed.
+pub async fn open_serving(
+    data: &DataDir,
+    config: &Config,
+) -> anyhow::Result<(Arc<Gateway>, Dispatcher)> {
     let store = Arc::new(Store::open(&data.database())?);
     let dispatcher = Dispatcher::new(store.clone(), config.webhooks.settings())
         .context("building the webhook HTTP client")?;
     let transports = Transports::from_config(&config.transport, &data.outbox());
-    let gateway = Arc::new(Gateway::new(
-        store,
-        transports,
-        Some(dispatcher.wake_handle()),
-    ));
+    let wake = Some(dispatcher.wake_handle());
+    let gateway = Arc::new(Gateway::new(store, transports, wake));
     gateway.fail_interrupted_sends().await?;
+    Ok((gateway, dispatcher))
+}
+
+/// Serves the API on `bind`, and delivers webhooks, until a shutdown signal.
+pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::Result<()> {
+    let (gateway, dispatcher) = open_serving(data, config).await?;
 
     let listener = TcpListener::bind(bind).await.with_context(|| {
         format!("could not listen on {bind}: is another gateway running? choose another --bind")

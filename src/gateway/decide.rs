@@ -21,8 +21,8 @@ pub type Decision = rusqlite::Result<Result<Decided, Error>>;
 
 /// Error recorded on an action whose send was cut short by the sending
 /// process stopping.
-pub const INTERRUPTED: &str = "the gateway stopped while sending this message; it may or may \
-     not have gone out, and it will not be sent again automatically";
+pub const INTERRUPTED: &str = "the send was interrupted: the gateway stopped while sending this \
+     message; it may or may not have gone out, and it will not be sent again automatically";
 
 /// Approves an undecided action and marks it as being sent by `sender_pid`.
 pub fn approve(conn: &Connection, id: &str, sender_pid: u32, at: &str) -> Decision {

@@ -7,7 +7,6 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Context;
 use rusqlite::{Connection, OpenFlags};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc::UnboundedSender;
@@ -19,8 +18,6 @@ use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::paths::DataDir;
 use crate::server;
-use crate::store::Store;
-use crate::transport::Transports;
 use crate::webhook::Dispatcher;
 
 /// How often the watcher asks SQLite whether anything was committed.
@@ -43,16 +40,7 @@ pub async fn start(
     bind: SocketAddr,
     actions: UnboundedSender<Action>,
 ) -> anyhow::Result<Engine> {
-    let store = Arc::new(Store::open(&data.database())?);
-    let dispatcher = Dispatcher::new(store.clone(), config.webhooks.settings())
-        .context("building the webhook HTTP client")?;
-    let transports = Transports::from_config(&config.transport, &data.outbox());
-    let gateway = Arc::new(Gateway::new(
-        store,
-        transports,
-        Some(dispatcher.wake_handle()),
-    ));
-    gateway.fail_interrupted_sends().await?;
+    let (gateway, dispatcher) = server::open_serving(data, config).await?;
 
     let shutdown = CancellationToken::new();
     let sweeper = tokio::spawn(server::sweep_interrupted_sends(gateway.clone()));

@@ -34,7 +34,10 @@ impl FrameTimer {
             tracing::debug!(queue_rows, "first frame with the queue");
         }
         if let Some(at) = self.key_at.take() {
-            tracing::debug!(key_to_frame_us = at.elapsed().as_micros(), "frame after key");
+            tracing::debug!(
+                key_to_frame_us = at.elapsed().as_micros(),
+                "frame after key"
+            );
         } else if let (true, Some(key)) = (self.queue_loaded, self.last_key) {
             let since_key_us = key.elapsed().as_micros();
             tracing::debug!(queue_rows, since_key_us, "frame after queue rows");
