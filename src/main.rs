@@ -7,5 +7,6 @@ use contactcmd::cli::{self, Cli};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    contactcmd::process::create_private_files();
     cli::run(Cli::parse()).await
 }

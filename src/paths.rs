@@ -31,10 +31,23 @@ impl DataDir {
         Ok(DataDir { root })
     }
 
-    /// Creates the directory (owner-only) if it does not exist yet.
+    /// Creates the directory if it does not exist yet, and makes it and the
+    /// files in it private to their owner (they may predate this version).
     pub fn create(&self) -> io::Result<()> {
         fs::create_dir_all(&self.root)?;
-        restrict_to_owner(&self.root)
+        restrict(&self.root, 0o700)?;
+        for file in [self.database(), self.config()] {
+            for path in [
+                file.clone(),
+                with_suffix(&file, "-wal"),
+                with_suffix(&file, "-shm"),
+            ] {
+                if path.exists() {
+                    restrict(&path, 0o600)?;
+                }
+            }
+        }
+        Ok(())
     }
 
     pub fn root(&self) -> &Path {
@@ -58,13 +71,19 @@ impl DataDir {
     }
 }
 
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
 #[cfg(unix)]
-fn restrict_to_owner(dir: &Path) -> io::Result<()> {
+fn restrict(path: &Path, mode: u32) -> io::Result<()> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700))
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))
 }
 
 #[cfg(not(unix))]
-fn restrict_to_owner(_dir: &Path) -> io::Result<()> {
+fn restrict(_path: &Path, _mode: u32) -> io::Result<()> {
     Ok(())
 }

@@ -17,3 +17,17 @@ pub fn exists(pid: u32) -> bool {
 pub fn exists(_pid: u32) -> bool {
     false
 }
+
+/// Makes every file and directory this process creates private to its
+/// owner (0600 / 0700): the database, config, logs and outbox hold
+/// messages, key hashes and webhook secrets.
+#[cfg(unix)]
+pub fn create_private_files() {
+    // SAFETY: umask only changes this process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+#[cfg(not(unix))]
+pub fn create_private_files() {}

@@ -4,13 +4,12 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::agent::body_error;
+use super::body;
 use super::error::ApiError;
 use super::views::{success, QueuedAction};
 use crate::gateway::{Error, Gateway};
@@ -61,10 +60,10 @@ pub async fn deny(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
     Path(id): Path<String>,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
-    let request = parse_deny(&body.map_err(body_error)?)?;
+    let request = parse_deny(&body::read(body).await?)?;
     let decided = gateway.deny(&id, request.reason).await?;
     Ok(success(QueuedAction::from(&decided.action)).into_response())
 }

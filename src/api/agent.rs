@@ -2,15 +2,14 @@
 
 use std::sync::Arc;
 
-use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 
+use super::body;
 use super::error::ApiError;
 use super::views::{success, Accepted, ActionStatus};
-use super::MAX_BODY_BYTES;
 use crate::gateway::{AgentKey, Gateway};
 
 /// The header agents put their API key in.
@@ -20,10 +19,10 @@ pub const KEY_HEADER: &str = "x-gateway-key";
 pub async fn send(
     State(gateway): State<Arc<Gateway>>,
     headers: HeaderMap,
-    body: Result<Bytes, BytesRejection>,
+    body: Body,
 ) -> Result<Response, ApiError> {
     let key = authenticate(&gateway, &headers)?;
-    let body = body.map_err(body_error)?;
+    let body = body::read(body).await?;
     let action = gateway.submit(&key, &body).await?;
     Ok(success(Accepted {
         action_id: &action.id,
@@ -68,16 +67,4 @@ fn touch_later(gateway: Arc<Gateway>, key_id: String) {
             tracing::warn!(%key_id, %error, "could not record key use");
         }
     });
-}
-
-/// Maps a body that could not be read to the right error.
-pub fn body_error(rejection: BytesRejection) -> ApiError {
-    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        return ApiError::too_large(MAX_BODY_BYTES);
-    }
-    ApiError::new(
-        rejection.status(),
-        "bad_body",
-        format!("could not read request body: {rejection}"),
-    )
 }

@@ -3,22 +3,22 @@
 
 mod admin;
 mod agent;
+mod body;
 mod error;
+mod listener;
 pub mod views;
 
 use std::future::Future;
-use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
 use axum::routing::{get, post};
-use axum::serve::ListenerExt;
 use axum::Router;
 use tokio::net::TcpListener;
 
 pub use agent::KEY_HEADER;
 pub use error::ApiError;
+pub use listener::Limits;
 
 use crate::gateway::Gateway;
 
@@ -36,7 +36,6 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/gateway/queue/{id}/deny", post(admin::deny))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
-        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .with_state(gateway)
 }
 
@@ -47,15 +46,8 @@ pub async fn serve(
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "could not set TCP_NODELAY");
-        }
-    });
-    let app = router(gateway).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    listener::serve(listener, router(gateway), Limits::default(), shutdown).await;
+    Ok(())
 }
 
 async fn not_found() -> ApiError {
