@@ -344,9 +344,10 @@ impl App {
         }
     }
 
-    /// Rows of the list that fit on screen, for paging.
+    /// Rows of the list that fit on screen, for paging: the drawn list's
+    /// own rows, which the detail pane and pinned decisions make fewer.
     pub fn page_rows(&self) -> usize {
-        usize::from(self.size.1.saturating_sub(8)).max(1)
+        super::layout::visible_rows(super::layout::areas(self).list).max(1)
     }
 
     /// The API on screen: "serving on ..." or why not.
