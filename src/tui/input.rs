@@ -140,6 +140,8 @@ fn approve(app: &mut App) -> Vec<Command> {
 }
 
 fn pin(app: &mut App, id: &str, state: DecisionState) {
+    // Unmarked even when the row is outside the loaded window and so is not pinned.
+    app.marked.remove(id);
     let row = app.queue.rows.iter().find(|a| a.id == id).cloned();
     if let Some(row) = row {
         app.begin_decision(row, state);
