@@ -105,6 +105,19 @@ fn page_keys_move_a_screenful_and_clamp() {
 }
 
 #[test]
+fn page_down_shows_the_next_page_whatever_shrinks_the_list() {
+    let mut app = with_queue(actions(100));
+    press(&mut app, KeyCode::Enter);
+    let visible = layout::visible_rows(layout::areas(&app).list);
+
+    press(&mut app, KeyCode::PageDown);
+
+    // Lists scroll a page at a time, so one page down must land on the first
+    // row of the next page: nothing skipped, nothing shown twice.
+    assert_eq!(app.queue.selected, visible);
+}
+
+#[test]
 fn moving_past_the_loaded_window_fetches_rows_around_the_selection() {
     let (mut app, commands) = started((80, 24));
     load_queue(&mut app, &commands, 100_000, actions(200));
@@ -276,6 +289,23 @@ fn a_approves_every_marked_row_and_pins_them_as_sending() {
     assert!(app.marked.is_empty(), "marks are used up");
     let sending = ids.map(|id| (id, DecisionState::Sending));
     assert_eq!(decision_states(&app), sending);
+}
+
+#[test]
+fn a_uses_up_marks_on_rows_scrolled_out_of_the_loaded_window() {
+    let (mut app, commands) = started((80, 24));
+    load_queue(&mut app, &commands, 10_000, actions(200));
+    press_char(&mut app, ' ');
+    // Jumping to the end loads a window that no longer holds the marked row.
+    let commands = press_char(&mut app, 'G');
+    let (_, offset) = queue_fetch(&commands).expect("a fetch near the end");
+    let window = (offset..10_000).map(action).collect();
+    load_queue(&mut app, &commands, 10_000, window);
+
+    let commands = press_char(&mut app, 'a');
+
+    assert_eq!(commands, [Command::Approve(action_id(0))]);
+    assert!(app.marked.is_empty(), "approved marks must not stay marked");
 }
 
 #[test]
