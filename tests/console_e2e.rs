@@ -15,7 +15,7 @@
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
@@ -143,36 +143,94 @@ impl Drop for Tmux {
     }
 }
 
+/// A data dir with an API key for mail-bot, and a port for the API.
+struct Setup {
+    dir: TempDir,
+    api_key: String,
+    port: u16,
+}
+
+fn setup() -> Setup {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let api_key = add_key(dir.path(), "mail-bot");
+    Setup {
+        dir,
+        api_key,
+        port: free_port(),
+    }
+}
+
+/// A `contactcmd --headless` serving the API, killed when dropped.
+struct Headless(Child);
+
+impl Headless {
+    /// Starts one on `setup`'s data dir and port and waits until it answers.
+    fn start(setup: &Setup) -> Headless {
+        let child = Command::new(binary())
+            .arg("--data-dir")
+            .arg(setup.dir.path())
+            .args(["--headless", "--bind", &format!("127.0.0.1:{}", setup.port)])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("contactcmd --headless starts");
+        let headless = Headless(child);
+        let start = Instant::now();
+        while request(setup.port, "GET /gateway/health", "", "").is_none() {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "the headless server never answered"
+            );
+            thread::sleep(POLL);
+        }
+        headless
+    }
+}
+
+impl Drop for Headless {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The console under test: its terminal, data dir and API port.
 struct Console {
-    /// First, so it is dropped first: the console is killed before its
-    /// data dir is removed.
+    /// The fields drop in this order: the console is stopped, then any
+    /// headless server beside it, then their data dir is removed.
     tmux: Tmux,
+    _headless: Option<Headless>,
     dir: TempDir,
     port: u16,
     api_key: String,
 }
 
 impl Console {
-    /// Creates an API key for mail-bot, then opens the console in tmux and
-    /// waits until it serves the API.
+    /// Opens the console on a fresh data dir and waits until it serves the API.
     fn start() -> Console {
-        let dir = tempfile::tempdir().expect("a temp dir");
-        let api_key = add_key(dir.path(), "mail-bot");
-        let port = free_port();
-        let tmux = Tmux::start(dir.path(), &console_script(dir.path(), port));
-        let console = Console {
-            tmux,
-            dir,
-            port,
-            api_key,
-        };
-        console.wait_for(&format!("API http://127.0.0.1:{port}"));
+        let console = Console::open(setup(), None);
+        console.wait_for(&format!("API http://127.0.0.1:{}", console.port));
         console
+    }
+
+    /// Opens the console in tmux on `setup`, beside an optional headless server.
+    fn open(setup: Setup, headless: Option<Headless>) -> Console {
+        let script = console_script(setup.dir.path(), setup.port);
+        Console {
+            tmux: Tmux::start(setup.dir.path(), &script),
+            _headless: headless,
+            dir: setup.dir,
+            port: setup.port,
+            api_key: setup.api_key,
+        }
     }
 
     fn wait_for(&self, text: &str) -> String {
         self.tmux.wait_for(text)
+    }
+
+    fn wait_until(&self, what: &str, ready: impl Fn(&str) -> bool) -> String {
+        self.tmux.wait_until(what, ready)
     }
 
     fn keys(&self, keys: &[&str]) {
@@ -186,23 +244,28 @@ impl Console {
             "recipient_address": recipient,
             "body": body,
         });
-        let answer = post(self.port, "/gateway/send", &self.api_key, &json.to_string());
-        let answer: serde_json::Value = serde_json::from_str(&answer).expect("a JSON answer");
+        let answer = self.api("POST /gateway/send", &json.to_string());
         let id = answer["data"]["action_id"].as_str();
         id.unwrap_or_else(|| panic!("no action id in {answer}"))
             .to_string()
     }
 
+    /// What the API answers an agent with mail-bot's key.
+    fn api(&self, line: &str, body: &str) -> serde_json::Value {
+        let answer = request(self.port, line, &self.api_key, body);
+        let answer = answer.unwrap_or_else(|| panic!("{line} failed"));
+        serde_json::from_str(&answer).expect("a JSON answer")
+    }
+
     /// Waits for the shell to report the console's exit, then checks the
-    /// terminal is back to normal: main screen, line editing and echo on.
+    /// terminal is back to normal: main screen, line editing and echo on,
+    /// and nothing printed on it (logs go to the data dir).
     fn assert_exited_cleanly(&self) {
         let screen = self.wait_for("EXITED");
-        assert!(screen.contains("EXITED 0"), "the console failed:\n{screen}");
         assert!(!self.tmux.alternate_on(), "still on the alternate screen");
-        assert!(
-            !screen.contains("1 Queue"),
-            "the console is still drawn:\n{screen}"
-        );
+        assert_eq!(screen.trim(), "EXITED 0", "the console exited uncleanly");
+        let logs = std::fs::read_dir(self.dir.path().join("logs")).expect("a log dir");
+        assert!(logs.count() > 0, "the console logged nowhere");
 
         let stty = std::fs::read_to_string(self.dir.path().join("stty.txt")).expect("stty -a");
         let modes: Vec<&str> = stty.split_whitespace().collect();
@@ -273,25 +336,36 @@ fn free_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
-/// POSTs `body` to the console's API; returns the response body.
-fn post(port: u16, path: &str, key: &str, body: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("the API accepts");
+/// Sends `line` ("POST /gateway/send") with `body` to the API on `port`;
+/// the response body if it was a 200, `None` if it could not be reached.
+fn request(port: u16, line: &str, key: &str, body: &str) -> Option<String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
     let request = format!(
-        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Gateway-Key: {key}\r\n\
+        "{line} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nX-Gateway-Key: {key}\r\n\
          Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
-    stream
-        .write_all(request.as_bytes())
-        .expect("the request is sent");
+    stream.write_all(request.as_bytes()).ok()?;
     let mut response = String::new();
-    stream.read_to_string(&mut response).expect("a response");
-    let (head, body) = response.split_once("\r\n\r\n").expect("an HTTP response");
+    stream.read_to_string(&mut response).ok()?;
+    let (head, body) = response.split_once("\r\n\r\n")?;
     assert!(
         head.starts_with("HTTP/1.1 200"),
-        "the API refused: {response}"
+        "the API refused {line}: {response}"
     );
-    body.to_string()
+    Some(body.to_string())
+}
+
+/// Denies action `id` from another process, as a script would.
+fn deny_with_cli(dir: &Path, id: &str) {
+    let output = Command::new(binary())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(["gateway", "deny", id])
+        .output()
+        .expect("contactcmd runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "gateway deny failed: {stderr}");
 }
 
 /// A webhook receiver on a loopback port that answers 200 to everything
@@ -438,5 +512,66 @@ fn ctrl_c_inside_a_dialog_quits_and_restores_the_terminal() {
 
     console.keys(&["C-c"]);
 
+    console.assert_exited_cleanly();
+}
+
+#[test]
+fn beside_a_headless_server_the_console_follows_the_shared_database() {
+    if !tmux_available("beside_a_headless_server_the_console_follows_the_shared_database") {
+        return;
+    }
+    let setup = setup();
+    let headless = Headless::start(&setup);
+    let console = Console::open(setup, Some(headless));
+    let port = console.port;
+    console.wait_for(&format!("API not serving: 127.0.0.1:{port} is in use"));
+
+    // Both arrive through the other process; the console sees its commits.
+    let keep = console.send_sms("+15550111", "Deny me here");
+    let other = console.send_sms("+15550122", "Deny me elsewhere");
+    console.wait_for("Queue (2)");
+
+    deny_with_cli(console.dir.path(), &other);
+    console.wait_until("the row denied elsewhere to leave", |screen| {
+        screen.contains("Queue (1)") && !screen.contains("Deny me elsewhere")
+    });
+
+    console.keys(&["d"]);
+    console.wait_for("Reason, for the agent");
+    console.tmux.type_text("not now");
+    console.keys(&["Enter"]);
+    console.wait_for("Queue (0)");
+    let status = console.api(&format!("GET /gateway/actions/{keep}"), "");
+    assert_eq!(status["data"]["status"], "denied", "{status}");
+
+    console.keys(&["q"]);
+    console.assert_exited_cleanly();
+}
+
+#[test]
+fn the_console_redraws_to_fit_a_resized_terminal() {
+    if !tmux_available("the_console_redraws_to_fit_a_resized_terminal") {
+        return;
+    }
+    let console = Console::start();
+    console.wait_for("No messages waiting");
+
+    console
+        .tmux
+        .run(&["resize-window", "-t", "console", "-x", "80", "-y", "24"]);
+
+    let fits = |screen: &str| {
+        let lines: Vec<&str> = screen.lines().collect();
+        let box_top = lines
+            .get(1)
+            .map_or(0, |line| line.trim_end().chars().count());
+        let status = lines
+            .get(22)
+            .is_some_and(|line| line.starts_with("API http://"));
+        box_top == 80 && status
+    };
+    console.wait_until("the console redrawn at 80×24", fits);
+
+    console.keys(&["q"]);
     console.assert_exited_cleanly();
 }
