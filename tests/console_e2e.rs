@@ -209,8 +209,12 @@ impl Console {
     /// Opens the console on a fresh data dir and waits until it serves the API.
     fn start() -> Console {
         let console = Console::open(setup(), None);
-        console.wait_for(&format!("API http://127.0.0.1:{}", console.port));
+        console.wait_until_serving();
         console
+    }
+
+    fn wait_until_serving(&self) {
+        self.wait_for(&format!("API http://127.0.0.1:{}", self.port));
     }
 
     /// Opens the console in tmux on `setup`, beside an optional headless server.
@@ -571,6 +575,46 @@ fn the_console_redraws_to_fit_a_resized_terminal() {
         box_top == 80 && status
     };
     console.wait_until("the console redrawn at 80×24", fits);
+
+    console.keys(&["q"]);
+    console.assert_exited_cleanly();
+}
+
+/// Makes SMS go through a program that waits until `gate` exists, so a
+/// send takes exactly as long as the test wants.
+fn hold_sms_until(dir: &Path, gate: &Path) {
+    let script = r#"while [ ! -e "$0" ]; do sleep 0.05; done; cat > /dev/null"#;
+    let config = format!(
+        "[transport.sms]\nkind = \"command\"\ncommand = ['sh', '-c', '{script}', '{}']\n",
+        gate.to_string_lossy()
+    );
+    std::fs::write(dir.join("config.toml"), config).expect("config.toml is written");
+}
+
+#[test]
+fn a_slow_send_runs_in_the_background_and_shows_its_outcome() {
+    if !tmux_available("a_slow_send_runs_in_the_background_and_shows_its_outcome") {
+        return;
+    }
+    let setup = setup();
+    let gate = setup.dir.path().join("release-the-send");
+    hold_sms_until(setup.dir.path(), &gate);
+    let console = Console::open(setup, None);
+    console.wait_until_serving();
+    console.send_sms("+15550133", "Slow one");
+    console.wait_for("Slow one");
+
+    console.keys(&["a"]);
+    console.wait_for("sending…");
+    // The console still answers keys while the transport holds the send.
+    console.keys(&["2"]);
+    console.wait_for("Keys (1)");
+    console.keys(&["1"]);
+    console.wait_for("sending…");
+
+    std::fs::write(&gate, "").expect("the gate opens");
+    console.wait_for("✓ sent");
+    console.wait_for("Queue (0)");
 
     console.keys(&["q"]);
     console.assert_exited_cleanly();
