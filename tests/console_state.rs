@@ -724,6 +724,31 @@ fn a_row_decided_elsewhere_leaves_the_list_and_the_selection_stays_inside() {
     assert_eq!(app.queue.selected, 1);
 }
 
+#[test]
+fn rows_missing_after_many_leave_elsewhere_are_fetched_without_a_keypress() {
+    let (mut app, commands) = started((80, 24));
+    load_queue(&mut app, &commands, 1_000, actions(200));
+    let commands = press_char(&mut app, 'G');
+    let (_, offset) = queue_fetch(&commands).expect("a fetch near the end");
+    load_queue(
+        &mut app,
+        &commands,
+        1_000,
+        (offset..1_000).map(action).collect(),
+    );
+
+    // Another process decides all but ten: the window the app asked for
+    // starts past the new end and comes back empty.
+    let commands = app.update(Action::DataChanged);
+    let next = load_queue(&mut app, &commands, 10, Vec::new());
+
+    assert_eq!(app.queue.selected, 9);
+    let (_, offset) = queue_fetch(&next).expect("the rows now selected are fetched");
+    assert_eq!(offset, 0);
+    load_queue(&mut app, &next, 10, actions(10));
+    assert!(app.queue.selected_row().is_some());
+}
+
 // Mouse.
 
 #[test]

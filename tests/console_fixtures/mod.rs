@@ -190,15 +190,21 @@ pub fn with_queue(rows: Vec<ActionRow>) -> App {
     app
 }
 
-/// Answers the queue fetch in `commands` with `rows` out of `total`.
-pub fn load_queue(app: &mut App, commands: &[Command], total: usize, rows: Vec<ActionRow>) {
+/// Answers the queue fetch in `commands` with `rows` out of `total`; returns
+/// what the app asks for next.
+pub fn load_queue(
+    app: &mut App,
+    commands: &[Command],
+    total: usize,
+    rows: Vec<ActionRow>,
+) -> Vec<Command> {
     let (generation, offset) = queue_fetch(commands).expect("a queue fetch was asked for");
     app.update(Action::QueueLoaded(Loaded {
         generation,
         total,
         offset,
         rows,
-    }));
+    }))
 }
 
 /// Generation and offset of the queue fetch among `commands`.
