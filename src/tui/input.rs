@@ -77,6 +77,9 @@ fn quit(app: &mut App) -> Vec<Command> {
 }
 
 pub fn switch(app: &mut App, tab: Tab) -> Vec<Command> {
+    // A click can switch tabs while the queue filter has the keyboard; the
+    // filter stays applied but the keys belong to the new tab.
+    app.filtering = false;
     app.tab = tab;
     app.refresh(tab)
 }
