@@ -811,6 +811,27 @@ fn a_click_on_a_tab_title_switches_to_it() {
 }
 
 #[test]
+fn clicking_another_tab_while_filtering_gives_the_keys_to_that_tab() {
+    let mut app = with_queue(actions(3));
+    press_char(&mut app, '/');
+    type_text(&mut app, "lunch");
+    let tabs = layout::areas(&app).tabs;
+    let queue_width = layout::tab_title(Tab::Queue).chars().count() as u16;
+    mouse(&mut app, left_click(), tabs.x + queue_width + 2, tabs.y);
+
+    press_char(&mut app, 'n');
+
+    assert!(matches!(
+        &app.dialog,
+        Some(Dialog::Input {
+            purpose: InputPurpose::KeyName,
+            ..
+        })
+    ));
+    assert_eq!(app.filter.value(), "lunch", "the queue keeps its filter");
+}
+
+#[test]
 fn the_mouse_does_nothing_while_a_dialog_is_open() {
     let mut app = with_queue(actions(10));
     press_char(&mut app, '?');
