@@ -506,11 +506,20 @@ fn sigterm_restores_the_terminal_and_exits_0() {
 }
 
 #[test]
-fn ctrl_c_inside_a_dialog_quits_and_restores_the_terminal() {
-    if !tmux_available("ctrl_c_inside_a_dialog_quits_and_restores_the_terminal") {
+fn esc_closes_help_and_ctrl_c_quits_from_it() {
+    if !tmux_available("esc_closes_help_and_ctrl_c_quits_from_it") {
         return;
     }
     let console = Console::start();
+    console.keys(&["?"]);
+    console.wait_for("Everywhere");
+
+    // Waiting for the help to go is also the pause that keeps the next key
+    // from reaching the console glued to Escape, as Alt+key.
+    console.keys(&["Escape"]);
+    console.wait_until("help to close", |screen| {
+        !screen.contains("Everywhere") && screen.contains("1 Queue")
+    });
     console.keys(&["?"]);
     console.wait_for("Everywhere");
 
