@@ -162,10 +162,10 @@ impl App {
                 self.status.api = state;
                 Vec::new()
             }
-            Action::QueueLoaded(loaded) => accept(&mut self.queue, loaded),
-            Action::KeysLoaded(loaded) => accept(&mut self.keys, loaded),
-            Action::DeliveriesLoaded(loaded) => accept(&mut self.deliveries, loaded),
-            Action::HistoryLoaded(loaded) => accept(&mut self.history, loaded),
+            Action::QueueLoaded(loaded) => self.take(|app| &mut app.queue, loaded),
+            Action::KeysLoaded(loaded) => self.take(|app| &mut app.keys, loaded),
+            Action::DeliveriesLoaded(loaded) => self.take(|app| &mut app.deliveries, loaded),
+            Action::HistoryLoaded(loaded) => self.take(|app| &mut app.history, loaded),
             Action::CountsLoaded(counts) => {
                 self.status.pending = counts.pending;
                 self.status.recent = counts.recent;
@@ -329,6 +329,18 @@ impl App {
         vec![command]
     }
 
+    /// Takes a fetched window into the list `pick` chooses. A shorter list
+    /// (rows decided elsewhere) may leave the selection outside the rows
+    /// fetched, so those are asked for at once rather than at the next key.
+    fn take<T>(&mut self, pick: fn(&mut App) -> &mut Window<T>, loaded: Loaded<T>) -> Vec<Command> {
+        let window = pick(self);
+        if window.accept(loaded.generation, loaded.total, loaded.offset, loaded.rows) {
+            self.fetch_if_needed()
+        } else {
+            Vec::new()
+        }
+    }
+
     /// Fetches more rows if the selection of the current tab left the window.
     pub fn fetch_if_needed(&mut self) -> Vec<Command> {
         let needed = match self.tab {
@@ -344,9 +356,10 @@ impl App {
         }
     }
 
-    /// Rows of the list that fit on screen, for paging.
+    /// Rows of the list that fit on screen, for paging: the drawn list's
+    /// own rows, which the detail pane and pinned decisions make fewer.
     pub fn page_rows(&self) -> usize {
-        usize::from(self.size.1.saturating_sub(8)).max(1)
+        super::layout::visible_rows(super::layout::areas(self).list).max(1)
     }
 
     /// The API on screen: "serving on ..." or why not.
@@ -357,11 +370,6 @@ impl App {
             ApiState::NotServing(why) => format!("API not serving: {why}"),
         }
     }
-}
-
-fn accept<T>(window: &mut Window<T>, loaded: Loaded<T>) -> Vec<Command> {
-    window.accept(loaded.generation, loaded.total, loaded.offset, loaded.rows);
-    Vec::new()
 }
 
 /// Where a window around `selected` starts.

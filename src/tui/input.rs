@@ -77,6 +77,9 @@ fn quit(app: &mut App) -> Vec<Command> {
 }
 
 pub fn switch(app: &mut App, tab: Tab) -> Vec<Command> {
+    // A click can switch tabs while the queue filter has the keyboard; the
+    // filter stays applied but the keys belong to the new tab.
+    app.filtering = false;
     app.tab = tab;
     app.refresh(tab)
 }
@@ -140,6 +143,8 @@ fn approve(app: &mut App) -> Vec<Command> {
 }
 
 fn pin(app: &mut App, id: &str, state: DecisionState) {
+    // Unmarked even when the row is outside the loaded window and so is not pinned.
+    app.marked.remove(id);
     let row = app.queue.rows.iter().find(|a| a.id == id).cloned();
     if let Some(row) = row {
         app.begin_decision(row, state);
