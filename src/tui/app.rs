@@ -95,6 +95,8 @@ pub struct App {
     pub filter: Input,
     pub filtering: bool,
     pub detail_open: bool,
+    /// Lines the detail pane is scrolled down by.
+    pub detail_scroll: u16,
     pub marked: BTreeSet<String>,
     pub decisions: Vec<Decision>,
     pub failed_only: bool,
@@ -121,6 +123,7 @@ impl App {
             filter: Input::default(),
             filtering: false,
             detail_open: false,
+            detail_scroll: 0,
             marked: BTreeSet::new(),
             decisions: Vec::new(),
             failed_only: false,

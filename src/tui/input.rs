@@ -90,7 +90,10 @@ fn page(app: &App) -> isize {
 
 pub fn move_selection(app: &mut App, delta: isize) -> Vec<Command> {
     match app.tab {
-        Tab::Queue => app.queue.move_by(delta),
+        Tab::Queue => {
+            app.queue.move_by(delta);
+            app.detail_scroll = 0;
+        }
         Tab::Keys => app.keys.move_by(delta),
         Tab::Deliveries => app.deliveries.move_by(delta),
         Tab::History => app.history.move_by(delta),
@@ -112,6 +115,15 @@ fn queue_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         }
         KeyCode::Enter => {
             app.detail_open = !app.detail_open;
+            app.detail_scroll = 0;
+            Vec::new()
+        }
+        KeyCode::Char('J') if app.detail_open => {
+            app.detail_scroll = app.detail_scroll.saturating_add(1);
+            Vec::new()
+        }
+        KeyCode::Char('K') if app.detail_open => {
+            app.detail_scroll = app.detail_scroll.saturating_sub(1);
             Vec::new()
         }
         _ => Vec::new(),

@@ -206,6 +206,7 @@ fn help(tab: Tab, theme: &Theme) -> Text<'static> {
             ("space", "mark / unmark"),
             ("/", "filter as you type (Enter keeps, Esc clears)"),
             ("Enter", "open / close the detail"),
+            ("J / K", "scroll the detail"),
         ],
         Tab::Keys => &[
             ("n", "new key (shown once)"),

@@ -72,34 +72,44 @@ pub fn counted(title: &str, total: usize) -> String {
     format!(" {title} ({total}) ")
 }
 
+/// Key columns: header, width, and whether narrow screens keep it.
+const KEY_COLUMNS: [(&str, Constraint, bool); 7] = [
+    ("PREFIX", Constraint::Length(11), true),
+    ("NAME", Constraint::Length(14), true),
+    ("CREATED", Constraint::Length(10), false),
+    ("LAST USED", Constraint::Length(9), false),
+    ("STATE", Constraint::Length(8), true),
+    ("WEBHOOK", Constraint::Fill(2), true),
+    ("LAST DELIVERY", Constraint::Fill(1), true),
+];
+
+/// Below this width the Keys tab leaves out the dates, so the webhook URL
+/// and the last delivery's result stay readable.
+const KEYS_WIDE: u16 = 110;
+
 pub fn keys(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
+    let wide = area.width >= KEYS_WIDE;
+    let shown: Vec<usize> = (0..KEY_COLUMNS.len())
+        .filter(|&i| wide || KEY_COLUMNS[i].2)
+        .collect();
+    let headers: Vec<&str> = shown.iter().map(|&i| KEY_COLUMNS[i].0).collect();
+    let widths: Vec<Constraint> = shown.iter().map(|&i| KEY_COLUMNS[i].1).collect();
     let spec = TableSpec {
         title: format!(
             "{} n new · w webhook · x remove · t test · s secret · R rotate · r revoke ",
             counted("Keys", app.keys.total)
         ),
-        headers: &[
-            "PREFIX",
-            "NAME",
-            "CREATED",
-            "LAST USED",
-            "STATE",
-            "WEBHOOK",
-            "LAST DELIVERY",
-        ],
-        widths: &[
-            Constraint::Length(11),
-            Constraint::Length(14),
-            Constraint::Length(10),
-            Constraint::Length(9),
-            Constraint::Length(8),
-            Constraint::Fill(2),
-            Constraint::Fill(1),
-        ],
+        headers: &headers,
+        widths: &widths,
         empty: "No API keys yet. Press n to create one for an agent.",
     };
     draw_table(frame, area, theme, spec, &app.keys, |entry| {
-        key_cells(entry, theme, app.now)
+        let (cells, style) = key_cells(entry, theme, app.now);
+        let cells = cells
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| shown.contains(i));
+        (cells.map(|(_, cell)| cell).collect(), style)
     });
 }
 

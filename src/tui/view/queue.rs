@@ -132,12 +132,15 @@ fn detail(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
     let block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
-        .title(" Detail · a approve · d deny · Esc close ");
+        .title(" Detail · J/K scroll · a approve · d deny · Esc close ");
     let text = match app.queue.selected_row() {
         Some(action) => detail_text(action, theme, app.now),
         None => Text::styled("Select a message to see it whole.", theme.dim()),
     };
-    let paragraph = Paragraph::new(text).block(block).wrap(Wrap { trim: false });
+    let paragraph = Paragraph::new(text)
+        .block(block)
+        .wrap(Wrap { trim: false })
+        .scroll((app.detail_scroll, 0));
     frame.render_widget(paragraph, area);
 }
 
