@@ -96,9 +96,8 @@ pub enum GatewayCommand {
     },
 
     /// List decided messages, most recent decision first.
-    #[command(
-        after_help = "Example:\n  contactcmd gateway history --status sent --agent mail-bot --limit 10"
-    )]
+    #[command(after_help = "Example:\n  \
+            contactcmd gateway history --status sent --agent mail-bot --limit 10")]
     History {
         /// Only this status (pending, flagged, approved, sent, denied, failed).
         #[arg(long, value_parser = parse_status)]

@@ -185,7 +185,8 @@ fn show(gateway: &Gateway, query: &str, json: bool) -> Result<(), Error> {
             "payload": serde_json::from_str::<serde_json::Value>(&delivery.payload).ok(),
             "attempts": attempts.iter().map(|a| serde_json::json!({
                 "attempt": a.attempt, "attempted_at": a.attempted_at, "status_code": a.status_code,
-                "latency_ms": a.latency_ms, "error": a.error, "response_snippet": a.response_snippet,
+                "latency_ms": a.latency_ms, "error": a.error,
+                "response_snippet": a.response_snippet,
             })).collect::<Vec<_>>(),
         }));
     }

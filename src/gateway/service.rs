@@ -215,7 +215,8 @@ impl Gateway {
         match tokio::time::timeout(MAX_SEND_DURATION, self.transports.send(action)).await {
             Ok(outcome) => outcome,
             Err(_) => Err(format!(
-                "the transport did not finish within {} s; the message may or may not have gone out",
+                "the transport did not finish within {} s; the message may or may not have \
+                 gone out",
                 MAX_SEND_DURATION.as_secs()
             )),
         }

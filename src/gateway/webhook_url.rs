@@ -25,7 +25,8 @@ pub fn validate(text: &str) -> Result<String, Error> {
     }
     let url = Url::parse(trimmed).map_err(|e| {
         Error::invalid(format!(
-            "webhook URL {trimmed:?} is not an absolute URL ({e}): use e.g. https://agent.example/hooks"
+            "webhook URL {trimmed:?} is not an absolute URL ({e}): use e.g. \
+             https://agent.example/hooks"
         ))
     })?;
     if !matches!(url.scheme(), "http" | "https") {

@@ -33,7 +33,8 @@ impl Outbox {
         write_atomically(&path, contents)
             .await
             .map_err(|e| format!("could not write outbox file {}: {e}", path.display()))?;
-        tracing::info!(action_id = %message.action_id, path = %path.display(), "message written to outbox");
+        let action_id = &message.action_id;
+        tracing::info!(%action_id, path = %path.display(), "message written to outbox");
         Ok(())
     }
 

@@ -120,7 +120,7 @@ async fn watch(
     let conn = match Connection::open_with_flags(&path, flags) {
         Ok(conn) => conn,
         Err(error) => {
-            tracing::warn!(%error, "cannot watch the database; the console will not refresh by itself");
+            tracing::warn!(%error, "cannot watch the database; the console will not refresh");
             return;
         }
     };
