@@ -9,8 +9,9 @@
 //! - clients that send their headers a byte a second are cut off by the
 //!   header deadline, and other agents are served promptly meanwhile;
 //! - a client that sends its headers and then trickles its body gets 408;
-//! - hundreds of idle connections do not hold up an agent, and connections
-//!   beyond the cap wait only until idle ones reach the header deadline;
+//! - hundreds of idle connections do not hold up an agent, connections
+//!   beyond the cap wait only until idle ones reach the header deadline,
+//!   and a kept-alive connection left idle is closed at that deadline;
 //! - a flood of bad keys is refused with 401 every time while good agents'
 //!   sends all succeed (how much slower they get is printed, not asserted:
 //!   the factor belongs to the benchmark).
@@ -288,6 +289,30 @@ async fn hundreds_of_idle_connections_do_not_hold_up_an_agent() {
     }
     assert_eq!(dir.count_actions(), 5);
     drop(held);
+}
+
+#[tokio::test]
+async fn a_kept_alive_connection_left_idle_is_closed_at_the_header_deadline() {
+    let (_dir, server, _key) = serving().await;
+    let mut stream = TcpStream::connect(server.address).await.expect("connect");
+    let request = b"GET /gateway/health HTTP/1.1\r\nHost: gateway\r\n\r\n";
+    stream.write_all(request).await.expect("write request");
+    let reply = read_raw_reply(&mut stream).await.expect("an answer");
+    assert_eq!(reply.status, 200);
+    assert!(!reply
+        .head
+        .to_ascii_lowercase()
+        .contains("connection: close"));
+
+    // Kept alive, then silent: the slot must not be held forever.
+    let idle = Instant::now();
+    tokio::time::timeout(CUT_OFF_BOUND, wait_until_closed(&mut stream))
+        .await
+        .expect("the server closes a kept-alive connection that sends nothing more");
+    println!(
+        "idle kept-alive connection closed after {:?}",
+        idle.elapsed()
+    );
 }
 
 /// The most files this process may open.
