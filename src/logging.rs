@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use tracing_appender::non_blocking::WorkerGuard;
+use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer};
@@ -22,14 +23,16 @@ pub enum Echo {
 }
 
 /// Starts logging; keep the guard alive until exit so buffered lines flush.
+///
+/// Fails, naming the directory, when the log file cannot be opened (a
+/// read-only or full file system): the error is all an operator sees.
 pub fn init(logs_dir: &Path, echo: Echo) -> std::io::Result<WorkerGuard> {
-    std::fs::create_dir_all(logs_dir)?;
-    let appender = tracing_appender::rolling::Builder::new()
-        .rotation(tracing_appender::rolling::Rotation::DAILY)
-        .filename_prefix("contactcmd")
-        .filename_suffix("log")
-        .build(logs_dir)
-        .map_err(std::io::Error::other)?;
+    let appender = open_log(logs_dir).map_err(|error| {
+        std::io::Error::new(
+            error.kind(),
+            format!("cannot write the log in {}: {error}", logs_dir.display()),
+        )
+    })?;
     let (file_writer, guard) = tracing_appender::non_blocking(appender);
 
     let file_layer = fmt::layer()
@@ -48,6 +51,31 @@ pub fn init(logs_dir: &Path, echo: Echo) -> std::io::Result<WorkerGuard> {
         .with(stderr_layer)
         .try_init();
     Ok(guard)
+}
+
+fn open_log(logs_dir: &Path) -> std::io::Result<RollingFileAppender> {
+    std::fs::create_dir_all(logs_dir)?;
+    RollingFileAppender::builder()
+        .rotation(Rotation::DAILY)
+        .filename_prefix("contactcmd")
+        .filename_suffix("log")
+        .build(logs_dir)
+        .map_err(|error| std::io::Error::other(error_chain(&error)))
+}
+
+/// An error and its causes on one line; the appender's own message leaves
+/// out why the file could not be created.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        let more = inner.to_string();
+        if !text.contains(&more) {
+            text = format!("{text}: {more}");
+        }
+        cause = inner.source();
+    }
+    text
 }
 
 fn filter() -> EnvFilter {

@@ -47,6 +47,9 @@ impl DataDir {
                 }
             }
         }
+        for dir in [self.logs(), self.outbox()] {
+            restrict_tree(&dir)?;
+        }
         Ok(())
     }
 
@@ -77,13 +80,36 @@ fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Makes `dir` 0700 and, if it was looser, each file in it 0600: logs and
+/// sent messages written by an older version, or copied in by hand. A dir
+/// already private is not walked, so a large outbox costs nothing per run.
+fn restrict_tree(dir: &Path) -> io::Result<()> {
+    if !dir.is_dir() || !restrict(dir, 0o700)? {
+        return Ok(());
+    }
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_file() {
+            restrict(&entry.path(), 0o600)?;
+        }
+    }
+    Ok(())
+}
+
+/// Sets `path`'s permission bits to `mode`; returns whether they changed.
+/// Leaves them alone when they already match, so an already private data
+/// dir on a read-only file system can still be opened for reading.
 #[cfg(unix)]
-fn restrict(path: &Path, mode: u32) -> io::Result<()> {
+fn restrict(path: &Path, mode: u32) -> io::Result<bool> {
     use std::os::unix::fs::PermissionsExt;
-    fs::set_permissions(path, fs::Permissions::from_mode(mode))
+    if fs::metadata(path)?.permissions().mode() & 0o777 == mode {
+        return Ok(false);
+    }
+    fs::set_permissions(path, fs::Permissions::from_mode(mode))?;
+    Ok(true)
 }
 
 #[cfg(not(unix))]
-fn restrict(_path: &Path, _mode: u32) -> io::Result<()> {
-    Ok(())
+fn restrict(_path: &Path, _mode: u32) -> io::Result<bool> {
+    Ok(false)
 }

@@ -1,6 +1,7 @@
 //! Running the gateway as a server: open the engine, recover interrupted
 //! sends, serve the API until SIGTERM or Ctrl-C.
 
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -45,6 +46,7 @@ pub async fn open_serving(
 
 /// Serves the API on `bind`, and delivers webhooks, until a shutdown signal.
 pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::Result<()> {
+    let signalled = shutdown_signal();
     let (gateway, dispatcher) = open_serving(data, config).await?;
 
     let listener = TcpListener::bind(bind).await.with_context(|| {
@@ -60,7 +62,7 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
     let sweeper = tokio::spawn(sweep_interrupted_sends(gateway.clone()));
     let stop = shutdown.clone();
     let signalled = async move {
-        shutdown_signal().await;
+        signalled.await;
         stop.cancel();
     };
     let served = crate::api::serve(listener, gateway, signalled).await;
@@ -89,32 +91,53 @@ pub async fn sweep_interrupted_sends(gateway: Arc<Gateway>) {
     }
 }
 
-/// Completes on Ctrl-C or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
+/// Starts listening for Ctrl-C and SIGTERM now, and returns a future that
+/// completes on either.
+///
+/// The handlers are installed before the future is first polled: a signal
+/// that arrives between startup and the first poll (a supervisor stopping a
+/// service it just started) is then a graceful stop, not the default
+/// action of killing the process with its leases still held.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::SignalKind;
+        let terminate = listen(SignalKind::terminate(), "SIGTERM");
+        let interrupt = listen(SignalKind::interrupt(), "Ctrl-C");
+        async move {
+            tokio::select! {
+                () = received(terminate) => tracing::info!("SIGTERM received; shutting down"),
+                () = received(interrupt) => tracing::info!("Ctrl-C received; shutting down"),
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    async {
         if let Err(error) = tokio::signal::ctrl_c().await {
             tracing::warn!(%error, "cannot listen for Ctrl-C");
             std::future::pending::<()>().await;
         }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        use tokio::signal::unix::{signal, SignalKind};
-        match signal(SignalKind::terminate()) {
-            Ok(mut stream) => {
-                stream.recv().await;
-            }
-            Err(error) => {
-                tracing::warn!(%error, "cannot listen for SIGTERM");
-                std::future::pending::<()>().await;
-            }
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
+        tracing::info!("Ctrl-C received; shutting down");
+    }
+}
 
-    tokio::select! {
-        () = ctrl_c => tracing::info!("Ctrl-C received; shutting down"),
-        () = terminate => tracing::info!("SIGTERM received; shutting down"),
+#[cfg(unix)]
+fn listen(
+    kind: tokio::signal::unix::SignalKind,
+    name: &str,
+) -> Option<tokio::signal::unix::Signal> {
+    tokio::signal::unix::signal(kind)
+        .inspect_err(|error| tracing::warn!(%error, "cannot listen for {name}"))
+        .ok()
+}
+
+/// Completes when the signal arrives; never, if it could not be listened for.
+#[cfg(unix)]
+async fn received(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending().await,
     }
 }

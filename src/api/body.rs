@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use axum::body::{Body, Bytes};
+use axum::body::{Body, Bytes, HttpBody};
 use axum::http::StatusCode;
 use http_body_util::LengthLimitError;
 
@@ -15,6 +15,13 @@ pub const BODY_READ_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The whole body, or 413 if it is too large, 408 if it is too slow.
 pub async fn read(body: Body) -> Result<Bytes, ApiError> {
+    // A declared Content-Length over the cap is refused before reading: a
+    // client announcing more than we accept would otherwise be waited on
+    // until the deadline and told 408, which hides the real problem.
+    let declared = body.size_hint().lower();
+    if declared > MAX_BODY_BYTES as u64 {
+        return Err(ApiError::too_large(MAX_BODY_BYTES));
+    }
     let reading = axum::body::to_bytes(body, MAX_BODY_BYTES);
     match tokio::time::timeout(BODY_READ_TIMEOUT, reading).await {
         Ok(Ok(bytes)) => Ok(bytes),

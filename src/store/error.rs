@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 /// A failure reading, writing or migrating the database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{action} database {path}: {source}")]
+    #[error("{action} database {path}: {source}{}", fix_for(source))]
     Sqlite {
         action: &'static str,
         path: PathBuf,
@@ -26,6 +26,23 @@ pub enum StoreError {
 
     #[error("the database writer for {path} has stopped")]
     WriterGone { path: PathBuf },
+}
+
+/// What an operator can do about a failure that is not the gateway's own,
+/// appended to its message.
+fn fix_for(source: &rusqlite::Error) -> &'static str {
+    use rusqlite::ErrorCode::*;
+    let rusqlite::Error::SqliteFailure(error, _) = source else {
+        return "";
+    };
+    match error.code {
+        DatabaseBusy | DatabaseLocked => {
+            " (another program holds it locked; retry when that program is done with it)"
+        }
+        DiskFull => " (its disk is full; free some space and retry)",
+        ReadOnly => " (it or its directory is read-only; make them writable and retry)",
+        _ => "",
+    }
 }
 
 impl StoreError {

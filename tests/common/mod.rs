@@ -92,9 +92,15 @@ impl TestDir {
 
     /// Runs `contactcmd --data-dir DATA gateway ARGS...` to completion.
     pub async fn gateway(&self, args: &[&str]) -> CliRun {
+        self.gateway_with_env(args, &[]).await
+    }
+
+    /// Runs `contactcmd --data-dir DATA gateway ARGS...` to completion with
+    /// these environment variables set.
+    pub async fn gateway_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> CliRun {
         let mut all = vec!["gateway"];
         all.extend_from_slice(args);
-        run_contactcmd(&self.data, &all).await
+        run_contactcmd_with_env(&self.data, &all, env).await
     }
 
     /// Creates a key named `name` and returns its plaintext.
@@ -119,6 +125,12 @@ impl TestDir {
 
     /// Starts `gateway serve --bind BIND` and waits until it listens.
     pub fn start_server_on(&self, bind: &str) -> Server {
+        self.start_server_with_env(bind, &[])
+    }
+
+    /// Starts `gateway serve --bind BIND` with these environment variables
+    /// set (say, `CONTACTCMD_LOG=debug`) and waits until it listens.
+    pub fn start_server_with_env(&self, bind: &str, env: &[(&str, &str)]) -> Server {
         let stderr_path = self.scratch(&format!("server-{}.stderr", unique_suffix()));
         let stderr = std::fs::File::create(&stderr_path).expect("create server stderr file");
         let mut child = Command::new(BIN)
@@ -126,6 +138,7 @@ impl TestDir {
             .arg(&self.data)
             .args(["gateway", "serve", "--bind", bind])
             .env_remove("CONTACTCMD_DATA_DIR")
+            .envs(env.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(stderr)
@@ -188,11 +201,22 @@ impl TestDir {
 
 /// Runs `contactcmd --data-dir DATA_DIR ARGS...` to completion.
 pub async fn run_contactcmd(data_dir: &Path, args: &[&str]) -> CliRun {
+    run_contactcmd_with_env(data_dir, args, &[]).await
+}
+
+/// Runs `contactcmd --data-dir DATA_DIR ARGS...` to completion with these
+/// environment variables set.
+pub async fn run_contactcmd_with_env(
+    data_dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> CliRun {
     let output = tokio::process::Command::new(BIN)
         .arg("--data-dir")
         .arg(data_dir)
         .args(args)
         .env_remove("CONTACTCMD_DATA_DIR")
+        .envs(env.iter().copied())
         .stdin(Stdio::null())
         .kill_on_drop(true)
         .output();
@@ -383,10 +407,26 @@ impl Server {
 
     /// Asks the server to stop (SIGTERM) and waits for it to exit.
     pub fn stop(mut self) -> ExitStatus {
+        self.signal(libc::SIGTERM);
+        self.wait_for_exit()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Sends `signal` to the server process.
+    pub fn signal(&self, signal: libc::c_int) {
         let pid = libc::pid_t::try_from(self.child.id()).expect("pid fits pid_t");
-        // SAFETY: signals only the server process this harness started.
-        let sent = unsafe { libc::kill(pid, libc::SIGTERM) };
+        // SAFETY: signals only the server process this harness started; it
+        // has not been reaped yet (`wait_for_exit` consumes or follows it).
+        let sent = unsafe { libc::kill(pid, signal) };
         assert_eq!(sent, 0, "could not signal the server");
+    }
+
+    /// Waits (polling, without blocking the async runtime for long) until
+    /// the server exits; fails the test at the deadline.
+    pub fn wait_for_exit(&mut self) -> ExitStatus {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().expect("wait for server") {
@@ -394,10 +434,31 @@ impl Server {
             }
             assert!(
                 started.elapsed() < DEADLINE,
-                "server did not stop on SIGTERM"
+                "server did not exit within {DEADLINE:?}"
             );
-            std::thread::sleep(Duration::from_millis(20));
+            std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Whether the server process has exited (reaping it if so).
+    pub fn has_exited(&mut self) -> bool {
+        self.child.try_wait().expect("wait for server").is_some()
+    }
+
+    /// SIGKILL, and reap the process so its pid is really gone.
+    pub fn kill9(mut self) {
+        self.child.kill().expect("kill -9 the server");
+        self.child.wait().expect("reap the server");
+    }
+
+    /// What the server wrote to standard error (its log lines) so far.
+    pub fn stderr(&self) -> String {
+        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+    }
+
+    /// Where the server's standard error goes.
+    pub fn stderr_path(&self) -> &Path {
+        &self.stderr_path
     }
 }
 
@@ -641,4 +702,77 @@ unsafe fn socket_address(address: *const libc::sockaddr) -> Option<IpAddr> {
         }
         _ => None,
     }
+}
+
+/// An HTTP answer read straight off a socket, for clients that misbehave
+/// below what an HTTP library lets a test do.
+#[derive(Debug)]
+pub struct RawReply {
+    pub status: u16,
+    /// Status line and headers, as text.
+    pub head: String,
+    pub body: Vec<u8>,
+}
+
+impl RawReply {
+    /// The body parsed as JSON; panics with the whole reply if it is not.
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("body of {self:?} is not JSON ({e})"))
+    }
+}
+
+/// Reads one HTTP/1.1 response; `None` if the connection ended (closed or
+/// reset) before a whole status line and headers arrived.
+pub async fn read_raw_reply(stream: &mut (impl tokio::io::AsyncRead + Unpin)) -> Option<RawReply> {
+    use tokio::io::AsyncReadExt;
+
+    let mut buffer = Vec::new();
+    let mut chunk = [0u8; 8192];
+    let head_end = loop {
+        if let Some(at) = find(&buffer, b"\r\n\r\n") {
+            break at + 4;
+        }
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => return None,
+            Ok(n) => buffer.extend_from_slice(&chunk[..n]),
+        }
+    };
+    let head = String::from_utf8_lossy(&buffer[..head_end]).into_owned();
+    let status = head.split(' ').nth(1)?.parse().ok()?;
+    let length = header_value(&head, "content-length").and_then(|v| v.parse::<usize>().ok());
+    let mut body = buffer[head_end..].to_vec();
+    while length.is_some_and(|length| body.len() < length) {
+        match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => body.extend_from_slice(&chunk[..n]),
+        }
+    }
+    Some(RawReply { status, head, body })
+}
+
+/// Whether `stream` is closed by the peer: reads (and discards) until end
+/// of stream or an error such as a reset.
+pub async fn wait_until_closed(stream: &mut (impl tokio::io::AsyncRead + Unpin)) {
+    use tokio::io::AsyncReadExt;
+
+    let mut chunk = [0u8; 1024];
+    while let Ok(n) = stream.read(&mut chunk).await {
+        if n == 0 {
+            return;
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack
+        .windows(needle.len())
+        .position(|window| window == needle)
+}
+
+fn header_value<'a>(head: &'a str, name: &str) -> Option<&'a str> {
+    head.lines().find_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim().eq_ignore_ascii_case(name).then(|| value.trim())
+    })
 }
