@@ -34,8 +34,14 @@ impl DataDir {
     /// Creates the directory if it does not exist yet, and makes it and the
     /// files in it private to their owner (they may predate this version).
     pub fn create(&self) -> io::Result<()> {
+        // A directory that holds no database yet may be a shared one the
+        // operator pointed us at (`--data-dir /tmp`); its mode is not ours
+        // to change. Everything created inside it is private anyway.
+        let ours = !self.root.exists() || self.database().exists();
         fs::create_dir_all(&self.root)?;
-        restrict(&self.root, 0o700)?;
+        if ours {
+            restrict(&self.root, 0o700)?;
+        }
         for file in [self.database(), self.config()] {
             for path in [
                 file.clone(),
@@ -112,4 +118,45 @@ fn restrict(path: &Path, mode: u32) -> io::Result<bool> {
 #[cfg(not(unix))]
 fn restrict(_path: &Path, _mode: u32) -> io::Result<bool> {
     Ok(false)
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    fn mode(path: &Path) -> u32 {
+        fs::metadata(path).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn a_new_data_dir_is_private() {
+        let parent = tempfile::tempdir().unwrap();
+        let data = DataDir::locate(Some(&parent.path().join("data"))).unwrap();
+        data.create().unwrap();
+        assert_eq!(mode(data.root()), 0o700);
+    }
+
+    #[test]
+    fn a_shared_directory_without_a_database_keeps_its_mode() {
+        let shared = tempfile::tempdir().unwrap();
+        fs::set_permissions(shared.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        DataDir::locate(Some(shared.path()))
+            .unwrap()
+            .create()
+            .unwrap();
+        assert_eq!(mode(shared.path()), 0o755);
+    }
+
+    #[test]
+    fn an_existing_data_dir_with_a_database_is_made_private() {
+        let existing = tempfile::tempdir().unwrap();
+        fs::set_permissions(existing.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        let data = DataDir::locate(Some(existing.path())).unwrap();
+        fs::write(data.database(), b"").unwrap();
+        data.create().unwrap();
+        assert_eq!(mode(existing.path()), 0o700);
+        assert_eq!(mode(&data.database()), 0o600);
+    }
 }
