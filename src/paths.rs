@@ -34,10 +34,10 @@ impl DataDir {
     /// Creates the directory if it does not exist yet, and makes it and the
     /// files in it private to their owner (they may predate this version).
     pub fn create(&self) -> io::Result<()> {
-        // A directory that holds no database yet may be a shared one the
-        // operator pointed us at (`--data-dir /tmp`); its mode is not ours
-        // to change. Everything created inside it is private anyway.
-        let ours = !self.root.exists() || self.database().exists();
+        // A directory holding neither our database nor our config may be a
+        // shared one the operator pointed us at (`--data-dir /tmp`); its mode
+        // is not ours to change. Everything created inside it is private.
+        let ours = !self.root.exists() || self.database().exists() || self.config().exists();
         fs::create_dir_all(&self.root)?;
         if ours {
             restrict(&self.root, 0o700)?;
