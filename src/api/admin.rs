@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -27,9 +27,10 @@ pub struct QueueParams {
 pub async fn queue(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(params): Query<QueueParams>,
+    params: Result<Query<QueueParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
+    let Query(params) = params?;
     let limit = params
         .limit
         .unwrap_or(DEFAULT_QUEUE_LIMIT)
@@ -44,9 +45,10 @@ pub async fn queue(
 pub async fn approve(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
+    let Path(id) = id?;
     let decided = gateway.approve(&id).await?;
     Ok(success(QueuedAction::from(&decided.action)).into_response())
 }
@@ -60,10 +62,11 @@ struct DenyRequest {
 pub async fn deny(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
+    let Path(id) = id?;
     let request = parse_deny(&body.map_err(body_error)?)?;
     let decided = gateway.deny(&id, request.reason).await?;
     Ok(success(QueuedAction::from(&decided.action)).into_response())

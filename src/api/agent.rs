@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -36,9 +36,10 @@ pub async fn send(
 pub async fn action(
     State(gateway): State<Arc<Gateway>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let key = authenticate(&gateway, &headers)?;
+    let Path(id) = id?;
     let action = gateway.action_for_key(&key, &id)?;
     if key.claim_touch() {
         touch_later(gateway.clone(), key.id.clone());
