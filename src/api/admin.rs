@@ -13,6 +13,7 @@ use serde::Deserialize;
 use super::agent::body_error;
 use super::error::ApiError;
 use super::views::{success, QueuedAction};
+use crate::gateway::intake::looks_like_array;
 use crate::gateway::{Error, Gateway};
 
 const DEFAULT_QUEUE_LIMIT: u32 = 100;
@@ -76,11 +77,15 @@ fn parse_deny(body: &[u8]) -> Result<DenyRequest, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(DenyRequest::default());
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let refuse = |detail: String| {
         ApiError::from(Error::invalid(format!(
-            "deny body must be empty or a JSON object like {{\"reason\": \"...\"}} ({e})"
+            "deny body must be empty or a JSON object like {{\"reason\": \"...\"}} ({detail})"
         )))
-    })
+    };
+    if looks_like_array(body) {
+        return Err(refuse("got an array".into()));
+    }
+    serde_json::from_slice(body).map_err(|e| refuse(e.to_string()))
 }
 
 fn require_loopback(peer: SocketAddr) -> Result<(), ApiError> {
@@ -90,4 +95,22 @@ fn require_loopback(peer: SocketAddr) -> Result<(), ApiError> {
     }
     tracing::warn!(%peer, "refused admin request from a non-loopback client");
     Err(ApiError::not_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deny_body_that_is_an_array_is_refused() {
+        let error = parse_deny(br#"["spam"]"#).map(|r| r.reason).unwrap_err();
+        assert_eq!(error.status(), axum::http::StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_deny_body_may_be_empty_or_an_object() {
+        assert_eq!(parse_deny(b" \n").unwrap().reason, None);
+        let reason = parse_deny(br#"{"reason": "spam"}"#).unwrap().reason;
+        assert_eq!(reason.as_deref(), Some("spam"));
+    }
 }
