@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
@@ -12,6 +13,7 @@ use serde::Deserialize;
 use super::body;
 use super::error::ApiError;
 use super::views::{success, QueuedAction};
+use crate::gateway::intake::looks_like_array;
 use crate::gateway::{Error, Gateway};
 
 const DEFAULT_QUEUE_LIMIT: u32 = 100;
@@ -26,9 +28,10 @@ pub struct QueueParams {
 pub async fn queue(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Query(params): Query<QueueParams>,
+    params: Result<Query<QueueParams>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
+    let Query(params) = params?;
     let limit = params
         .limit
         .unwrap_or(DEFAULT_QUEUE_LIMIT)
@@ -43,9 +46,10 @@ pub async fn queue(
 pub async fn approve(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
+    let Path(id) = id?;
     let decided = gateway.approve(&id).await?;
     Ok(success(QueuedAction::from(&decided.action)).into_response())
 }
@@ -59,10 +63,11 @@ struct DenyRequest {
 pub async fn deny(
     State(gateway): State<Arc<Gateway>>,
     ConnectInfo(peer): ConnectInfo<SocketAddr>,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
     body: Body,
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
+    let Path(id) = id?;
     let request = parse_deny(&body::read(body).await?)?;
     let decided = gateway.deny(&id, request.reason).await?;
     Ok(success(QueuedAction::from(&decided.action)).into_response())
@@ -72,11 +77,15 @@ fn parse_deny(body: &[u8]) -> Result<DenyRequest, ApiError> {
     if body.iter().all(u8::is_ascii_whitespace) {
         return Ok(DenyRequest::default());
     }
-    serde_json::from_slice(body).map_err(|e| {
+    let refuse = |detail: String| {
         ApiError::from(Error::invalid(format!(
-            "deny body must be empty or a JSON object like {{\"reason\": \"...\"}} ({e})"
+            "deny body must be empty or a JSON object like {{\"reason\": \"...\"}} ({detail})"
         )))
-    })
+    };
+    if looks_like_array(body) {
+        return Err(refuse("got an array".into()));
+    }
+    serde_json::from_slice(body).map_err(|e| refuse(e.to_string()))
 }
 
 fn require_loopback(peer: SocketAddr) -> Result<(), ApiError> {
@@ -86,4 +95,22 @@ fn require_loopback(peer: SocketAddr) -> Result<(), ApiError> {
     }
     tracing::warn!(%peer, "refused admin request from a non-loopback client");
     Err(ApiError::not_loopback())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deny_body_that_is_an_array_is_refused() {
+        let error = parse_deny(br#"["spam"]"#).map(|r| r.reason).unwrap_err();
+        assert_eq!(error.status(), axum::http::StatusCode::BAD_REQUEST);
+    }
+
+    #[test]
+    fn a_deny_body_may_be_empty_or_an_object() {
+        assert_eq!(parse_deny(b" \n").unwrap().reason, None);
+        let reason = parse_deny(br#"{"reason": "spam"}"#).unwrap().reason;
+        assert_eq!(reason.as_deref(), Some("spam"));
+    }
 }

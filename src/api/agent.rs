@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -35,9 +36,10 @@ pub async fn send(
 pub async fn action(
     State(gateway): State<Arc<Gateway>>,
     headers: HeaderMap,
-    Path(id): Path<String>,
+    id: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     let key = authenticate(&gateway, &headers)?;
+    let Path(id) = id?;
     let action = gateway.action_for_key(&key, &id)?;
     if key.claim_touch() {
         touch_later(gateway.clone(), key.id.clone());

@@ -1,6 +1,7 @@
 //! The API's one error type: a status code and a JSON body that says what is
 //! wrong. Internal details are logged, not sent.
 
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
@@ -85,6 +86,38 @@ impl From<Error> for ApiError {
                 )
             }
         }
+    }
+}
+
+// axum answers a path or query it cannot decode with a plain-text body;
+// these keep such answers in the API's JSON error shape.
+impl From<PathRejection> for ApiError {
+    fn from(rejection: PathRejection) -> Self {
+        if rejection.status().is_server_error() {
+            // A route whose parameters do not match its handler: a bug, logged.
+            return ApiError::from(Error::Internal(rejection.body_text()));
+        }
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!(
+                "the action id in the URL is not valid ({}): use an id as the API returned it",
+                rejection.body_text()
+            ),
+        )
+    }
+}
+
+impl From<QueryRejection> for ApiError {
+    fn from(rejection: QueryRejection) -> Self {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!(
+                "the query string is not valid ({}): use ?limit=N with N a whole number",
+                rejection.body_text()
+            ),
+        )
     }
 }
 

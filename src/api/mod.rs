@@ -11,7 +11,7 @@ pub mod views;
 use std::future::Future;
 use std::sync::Arc;
 
-use axum::http::StatusCode;
+use axum::http::{header, StatusCode};
 use axum::routing::{get, post};
 use axum::Router;
 use tokio::net::TcpListener;
@@ -25,6 +25,10 @@ use crate::gateway::Gateway;
 /// Largest request body accepted; larger ones get 413.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
+/// The API's OpenAPI description, built into the binary so that what a
+/// gateway serves always describes that gateway.
+pub const OPENAPI_YAML: &str = include_str!("../../assets/openapi.yaml");
+
 /// All routes, with their limits, over `gateway`.
 pub fn router(gateway: Arc<Gateway>) -> Router {
     Router::new()
@@ -34,6 +38,7 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
         .route("/gateway/queue", get(admin::queue))
         .route("/gateway/queue/{id}/approve", post(admin::approve))
         .route("/gateway/queue/{id}/deny", post(admin::deny))
+        .route("/gateway/openapi.yaml", get(openapi))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .with_state(gateway)
@@ -50,11 +55,17 @@ pub async fn serve(
     Ok(())
 }
 
+/// `GET /gateway/openapi.yaml`: no key needed, like the health check.
+async fn openapi() -> ([(header::HeaderName, &'static str); 1], &'static str) {
+    ([(header::CONTENT_TYPE, "application/yaml")], OPENAPI_YAML)
+}
+
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
         "no_such_endpoint",
-        "no such endpoint: the API lives under /gateway (send, actions/{id}, health, queue)",
+        "no such endpoint: the API lives under /gateway (send, actions/{id}, health, queue, \
+         openapi.yaml)",
     )
 }
 

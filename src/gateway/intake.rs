@@ -61,12 +61,24 @@ pub fn parse(body: &[u8], key_id: &str) -> Result<NewActionRow, Error> {
 }
 
 fn decode(body: &[u8]) -> Result<SendRequest, Error> {
+    if looks_like_array(body) {
+        return Err(Error::invalid(
+            "request body must be a JSON object with channel, recipient_address and body, \
+             not an array",
+        ));
+    }
     let mut json = serde_json::Deserializer::from_slice(body);
     let request = serde_path_to_error::deserialize(&mut json).map_err(describe_json_error)?;
     json.end().map_err(|e| {
         Error::invalid(format!("request body has data after the JSON object ({e})"))
     })?;
     Ok(request)
+}
+
+/// True if `body` starts like a JSON array. Checked before decoding because
+/// serde fills a struct from an array by position, which no agent means.
+pub fn looks_like_array(body: &[u8]) -> bool {
+    body.trim_ascii_start().first() == Some(&b'[')
 }
 
 fn describe_json_error(error: serde_path_to_error::Error<serde_json::Error>) -> Error {
@@ -192,5 +204,29 @@ fn context(context: Option<Value>) -> Result<Option<String>, Error> {
         Some(_) => Err(Error::invalid(
             "`context` must be a JSON object, e.g. {\"reason\": \"follow-up\"}",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(body: &[u8]) -> String {
+        match parse(body, "key") {
+            Err(Error::Invalid(message)) => message,
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn an_array_with_a_value_for_every_field_is_refused() {
+        let body = br#" ["sms", "+15550100", null, null, "hi", null, null]"#;
+        assert!(refusal(body).contains("must be a JSON object"));
+    }
+
+    #[test]
+    fn an_object_with_the_same_fields_is_accepted() {
+        let body = br#"{"channel": "sms", "recipient_address": "+15550100", "body": "hi"}"#;
+        assert!(parse(body, "key").is_ok());
     }
 }
