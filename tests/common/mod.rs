@@ -1,10 +1,14 @@
 //! The harness every integration test shares: a temporary data directory,
 //! the real `contactcmd` binary run as a one-shot command or as a server
 //! subprocess on an ephemeral loopback port, an HTTP client for the API,
-//! and read-only looks into the gateway's SQLite file.
+//! and read-only looks into the gateway's SQLite file. [`netns`] runs a
+//! server in a private network namespace, for clients that must not be on
+//! its loopback.
 
 // Each test file is its own crate and uses only part of this harness.
 #![allow(dead_code)]
+
+pub mod netns;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -131,9 +135,28 @@ impl TestDir {
     /// Starts `gateway serve --bind BIND` with these environment variables
     /// set (say, `CONTACTCMD_LOG=debug`) and waits until it listens.
     pub fn start_server_with_env(&self, bind: &str, env: &[(&str, &str)]) -> Server {
+        self.spawn_server(Command::new(BIN), bind, env)
+    }
+
+    /// Starts `gateway serve --bind BIND` inside `netns` and waits until it
+    /// listens. The address it reports is one of the namespace's: the test
+    /// process reaches the server only through the namespace's veth address
+    /// (it is a remote host from there), and its loopback only through
+    /// [`netns::Netns::request`].
+    pub fn start_server_in(&self, netns: &netns::Netns, bind: &str) -> Server {
+        let mut command = Command::new("ip");
+        // `ip netns exec` execs the binary in place, so the child's pid is
+        // the server's and stopping or killing it reaches the server.
+        command.args(["netns", "exec", netns.name(), BIN]);
+        self.spawn_server(command, bind, &[])
+    }
+
+    /// Runs `command` (the binary, or something that execs it) with the
+    /// serve arguments and waits for the line saying where it listens.
+    fn spawn_server(&self, mut command: Command, bind: &str, env: &[(&str, &str)]) -> Server {
         let stderr_path = self.scratch(&format!("server-{}.stderr", unique_suffix()));
         let stderr = std::fs::File::create(&stderr_path).expect("create server stderr file");
-        let mut child = Command::new(BIN)
+        let mut child = command
             .arg("--data-dir")
             .arg(&self.data)
             .args(["gateway", "serve", "--bind", bind])
@@ -355,7 +378,7 @@ impl Server {
         format!("http://{}{path}", self.address)
     }
 
-    /// The same server reached through another of this machine's addresses.
+    /// The same server reached through another address it listens on.
     pub fn via(&self, ip: IpAddr) -> Endpoint {
         Endpoint {
             base: format!("http://{}", SocketAddr::new(ip, self.address.port())),
@@ -497,6 +520,14 @@ pub struct Endpoint {
 }
 
 impl Endpoint {
+    /// A new client of the server at `address`.
+    pub fn at(address: SocketAddr) -> Endpoint {
+        Endpoint {
+            base: format!("http://{address}"),
+            http: http_client(),
+        }
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
