@@ -2,12 +2,18 @@
 //! what it promises; the admin endpoints answer only loopback clients,
 //! whatever address the server is bound to; an agent sees only its own
 //! actions; unknown paths and methods get JSON errors.
+//!
+//! The admin tests run the server in a private network namespace: a client
+//! in the test process reaches it as a remote host over a veth pair, and a
+//! client inside the namespace uses its loopback. They need root and
+//! iproute2, and are skipped without them (failed, when `CI` is set).
 
 mod common;
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use common::{eventually, own_non_loopback_addresses, sms, Endpoint, Reply, TestDir};
+use common::netns::{self, Netns};
+use common::{eventually, sms, Endpoint, Reply, TestDir};
 use serde_json::Value;
 
 #[tokio::test]
@@ -80,13 +86,14 @@ async fn unknown_path_and_wrong_method_get_json_errors() {
 
 #[tokio::test]
 async fn admin_endpoints_refuse_a_client_that_is_not_on_loopback() {
-    let Some(own) = own_non_loopback_addresses().first().copied() else {
-        eprintln!("skipped: this machine has no address besides loopback");
+    let Some(netns) = Netns::create_or_skip() else {
         return;
     };
     let dir = TestDir::new();
     let key = dir.add_key("bot").await;
-    let server = dir.start_server_on(&SocketAddr::new(own, 0).to_string());
+    let bind = SocketAddr::new(netns.inside_v4.into(), 0);
+    let server = dir.start_server_in(&netns, &bind.to_string());
+    // From the test process, across the veth pair: a remote host.
     let remote = server.endpoint();
     let id = queue_via(&remote, &key).await;
 
@@ -98,55 +105,59 @@ async fn admin_endpoints_refuse_a_client_that_is_not_on_loopback() {
 
 #[tokio::test]
 async fn admin_endpoints_answer_only_loopback_when_bound_to_every_ipv4_interface() {
+    let Some(netns) = Netns::create_or_skip() else {
+        return;
+    };
     let dir = TestDir::new();
     let key = dir.add_key("bot").await;
-    let server = dir.start_server_on("0.0.0.0:0");
-    let local = server.via(IpAddr::V4(Ipv4Addr::LOCALHOST));
-    let id = queue_via(&local, &key).await;
+    let server = dir.start_server_in(&netns, "0.0.0.0:0");
+    let loopback = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), server.address.port());
+    let id = netns.request(
+        loopback,
+        |local| async move { queue_via(&local, &key).await },
+    );
 
-    for own in own_non_loopback_addresses()
-        .into_iter()
-        .filter(IpAddr::is_ipv4)
-    {
-        assert_admin_refused(&dir, &server.via(own), &id).await;
-    }
+    assert_admin_refused(&dir, &server.via(netns.inside_v4.into()), &id).await;
 
-    assert_eq!(local.queue().await.ok().data()[0]["action_id"], id.as_str());
-    assert_eq!(local.approve(&id).await.ok().data()["status"], "sent");
+    let listed = netns.request(loopback, |local| async move { local.queue().await });
+    assert_eq!(listed.ok().data()[0]["action_id"], id.as_str());
+    let approved = netns.request(loopback, |local| async move { local.approve(&id).await });
+    assert_eq!(approved.ok().data()["status"], "sent");
 }
 
 #[tokio::test]
 async fn admin_endpoints_answer_ipv4_and_ipv6_loopback_when_bound_to_the_ipv6_wildcard() {
-    if TcpListener::bind("[::1]:0").is_err() {
-        eprintln!("skipped: this machine has no IPv6 loopback");
+    let Some(netns) = Netns::create_or_skip() else {
         return;
-    }
+    };
+    let Some(inside_v6) = netns.inside_v6 else {
+        netns::skipped("the kernel gives the test's network namespace no IPv6");
+        return;
+    };
     let dir = TestDir::new();
     let key = dir.add_key("bot").await;
-    let server = dir.start_server_on("[::]:0");
-    let v6_loopback = server.via(IpAddr::V6(Ipv6Addr::LOCALHOST));
-    let id = queue_via(&v6_loopback, &key).await;
+    let server = dir.start_server_in(&netns, "[::]:0");
+    let port = server.address.port();
+    let v6_loopback = SocketAddr::new(Ipv6Addr::LOCALHOST.into(), port);
+    let id = netns.request(
+        v6_loopback,
+        |local| async move { queue_via(&local, &key).await },
+    );
 
-    for own in own_non_loopback_addresses() {
-        assert_admin_refused(&dir, &server.via(own), &id).await;
+    // The IPv4 client reaches the dual-stack socket as ::ffff:10.213.x.y,
+    // which must not pass for loopback just because it is IPv4-mapped.
+    for remote in [IpAddr::V4(netns.inside_v4), IpAddr::V6(inside_v6)] {
+        assert_admin_refused(&dir, &server.via(remote), &id).await;
     }
 
-    assert_eq!(
-        v6_loopback.queue().await.ok().data()[0]["action_id"],
-        id.as_str()
-    );
-    // A dual-stack socket sees an IPv4 client as ::ffff:127.0.0.1, which is
-    // still loopback.
-    let approver = if accepts_ipv4(server.address.port()) {
-        server.via(IpAddr::V4(Ipv4Addr::LOCALHOST))
-    } else {
-        v6_loopback
-    };
-    assert_eq!(approver.approve(&id).await.ok().data()["status"], "sent");
-}
-
-fn accepts_ipv4(port: u16) -> bool {
-    TcpStream::connect((Ipv4Addr::LOCALHOST, port)).is_ok()
+    let listed = netns.request(v6_loopback, |local| async move { local.queue().await });
+    assert_eq!(listed.ok().data()[0]["action_id"], id.as_str());
+    // A new namespace has net.ipv6.bindv6only at 0, so the socket is
+    // dual-stack and sees an IPv4 loopback client as ::ffff:127.0.0.1,
+    // which is loopback.
+    let v4_loopback = SocketAddr::new(Ipv4Addr::LOCALHOST.into(), port);
+    let approved = netns.request(v4_loopback, |local| async move { local.approve(&id).await });
+    assert_eq!(approved.ok().data()["status"], "sent");
 }
 
 async fn queue_via(api: &Endpoint, key: &str) -> String {

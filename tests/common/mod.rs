@@ -11,7 +11,7 @@
 pub mod netns;
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
@@ -669,70 +669,6 @@ pub fn dead_pid() -> u32 {
     let pid = child.id();
     child.wait().expect("wait for true");
     pid
-}
-
-/// This machine's own addresses that are not loopback (nor link-local,
-/// which needs a scope to be reached), IPv4 first.
-pub fn own_non_loopback_addresses() -> Vec<IpAddr> {
-    let mut found: Vec<IpAddr> = interface_addresses()
-        .into_iter()
-        .filter(|ip| !ip.is_loopback() && !ip.is_unspecified() && !is_link_local(ip))
-        .collect();
-    found.sort_by_key(|ip| ip.is_ipv6());
-    found.dedup();
-    found
-}
-
-fn is_link_local(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(v4) => v4.is_link_local(),
-        IpAddr::V6(v6) => (v6.segments()[0] & 0xffc0) == 0xfe80,
-    }
-}
-
-/// Addresses of this machine's interfaces that are up, from getifaddrs(3).
-fn interface_addresses() -> Vec<IpAddr> {
-    let mut list: *mut libc::ifaddrs = std::ptr::null_mut();
-    // SAFETY: getifaddrs fills `list` with a linked list that we free below.
-    if unsafe { libc::getifaddrs(&mut list) } != 0 {
-        return Vec::new();
-    }
-    let mut addresses = Vec::new();
-    let mut cursor = list;
-    while !cursor.is_null() {
-        // SAFETY: `cursor` is a node of the list getifaddrs returned.
-        let entry = unsafe { &*cursor };
-        let up = entry.ifa_flags & (libc::IFF_UP as u32) != 0;
-        if up {
-            // SAFETY: `ifa_addr` is null or points at a sockaddr of the node.
-            addresses.extend(unsafe { socket_address(entry.ifa_addr) });
-        }
-        cursor = entry.ifa_next;
-    }
-    // SAFETY: `list` came from getifaddrs and is freed once.
-    unsafe { libc::freeifaddrs(list) };
-    addresses
-}
-
-/// The IP in a sockaddr of family AF_INET or AF_INET6.
-///
-/// # Safety
-/// `address` must be null or point at a valid sockaddr of its family.
-unsafe fn socket_address(address: *const libc::sockaddr) -> Option<IpAddr> {
-    if address.is_null() {
-        return None;
-    }
-    match i32::from((*address).sa_family) {
-        libc::AF_INET => {
-            let v4 = &*(address as *const libc::sockaddr_in);
-            Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(v4.sin_addr.s_addr))))
-        }
-        libc::AF_INET6 => {
-            let v6 = &*(address as *const libc::sockaddr_in6);
-            Some(IpAddr::V6(Ipv6Addr::from(v6.sin6_addr.s6_addr)))
-        }
-        _ => None,
-    }
 }
 
 /// An HTTP answer read straight off a socket, for clients that misbehave
