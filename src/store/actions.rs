@@ -72,6 +72,10 @@ const SELECT_ACTION: &str = "SELECT a.id, a.key_id, k.name, a.channel, a.recipie
      a.created_at, a.reviewed_at, a.sent_at, a.error_message \
      FROM actions a JOIN api_keys k ON k.id = a.key_id";
 
+/// The WHERE clause of the `actions_decided` index, which SQLite uses only for
+/// queries that repeat it exactly (an equivalent `IN` list does not match).
+const DECIDED: &str = "a.status = 'sent' OR a.status = 'denied' OR a.status = 'failed'";
+
 /// Stores `action` if its key exists and is not revoked; false otherwise.
 ///
 /// The key check is part of the INSERT so that a revocation committed a
@@ -162,7 +166,7 @@ pub fn list_history(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Resu
     let (sql, status) = match filter.status {
         None => (
             format!(
-                "{SELECT_ACTION} WHERE a.status IN ('sent', 'denied', 'failed') \
+                "{SELECT_ACTION} WHERE ({DECIDED}) \
                  AND (:agent IS NULL OR k.name = :agent) \
                  ORDER BY a.reviewed_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
             ),
@@ -300,9 +304,7 @@ const OPEN_FILTER: &str = "?1 = '' OR instr(lower(a.recipient_address || ' ' || 
 pub fn count_history(conn: &Connection, status: Option<Status>) -> rusqlite::Result<u64> {
     match status {
         None => conn
-            .prepare_cached(
-                "SELECT count(*) FROM actions WHERE status IN ('sent', 'denied', 'failed')",
-            )?
+            .prepare_cached(&format!("SELECT count(*) FROM actions a WHERE {DECIDED}"))?
             .query_row([], |row| row.get(0)),
         Some(status) => conn
             .prepare_cached("SELECT count(*) FROM actions WHERE status = ?1")?
