@@ -102,14 +102,14 @@ impl Gateway {
         let touch = key.claim_touch().then(|| row.created_at.clone());
         let key_id = key.id.clone();
 
-        let stored = row.clone();
-        let inserted = self
+        // The row travels to the writer and back rather than being copied.
+        let (inserted, row) = self
             .store
             .write(move |conn| {
                 if let Some(at) = &touch {
-                    key_rows::touch(conn, &stored.key_id, at)?;
+                    key_rows::touch(conn, &row.key_id, at)?;
                 }
-                actions::insert(conn, &stored)
+                Ok((actions::insert(conn, &row)?, row))
             })
             .await?;
         if !inserted {

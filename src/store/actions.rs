@@ -81,27 +81,28 @@ const DECIDED: &str = "a.status = 'sent' OR a.status = 'denied' OR a.status = 'f
 /// The key check is part of the INSERT so that a revocation committed a
 /// moment earlier is never overtaken by a send that authenticated before it.
 pub fn insert(conn: &Connection, action: &NewActionRow) -> rusqlite::Result<bool> {
+    // Numbered rather than named parameters: binding by name looks each one up
+    // by string on every call, a noticeable share of the writer's time.
     let mut statement = conn.prepare_cached(
         "INSERT INTO actions (id, key_id, channel, recipient_address, recipient_name, subject, \
              body, priority, status, flag_reason, agent_context, created_at) \
-         SELECT :id, :key_id, :channel, :recipient_address, :recipient_name, :subject, :body, \
-             :priority, :status, :flag_reason, :agent_context, :created_at \
-         WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = :key_id AND revoked_at IS NULL)",
+         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 \
+         WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND revoked_at IS NULL)",
     )?;
-    let inserted = statement.execute(named_params! {
-        ":id": action.id,
-        ":key_id": action.key_id,
-        ":channel": action.channel,
-        ":recipient_address": action.recipient_address,
-        ":recipient_name": action.recipient_name,
-        ":subject": action.subject,
-        ":body": action.body,
-        ":priority": action.priority,
-        ":status": action.status,
-        ":flag_reason": action.flag_reason,
-        ":agent_context": action.agent_context,
-        ":created_at": action.created_at,
-    })?;
+    let inserted = statement.execute(params![
+        action.id,
+        action.key_id,
+        action.channel,
+        action.recipient_address,
+        action.recipient_name,
+        action.subject,
+        action.body,
+        action.priority,
+        action.status,
+        action.flag_reason,
+        action.agent_context,
+        action.created_at,
+    ])?;
     Ok(inserted == 1)
 }
 
