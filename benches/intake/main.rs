@@ -65,6 +65,11 @@ struct Args {
     #[arg(long, env = "INTAKE_KEY", requires = "url")]
     key: Option<String>,
 
+    /// Serve with this contactcmd binary instead of the one cargo built, to
+    /// compare two builds.
+    #[arg(long, value_name = "PATH", conflicts_with = "url")]
+    server_bin: Option<std::path::PathBuf>,
+
     /// Kill -9 the server this many seconds into the measurement, then check
     /// that every acknowledged action was committed.
     #[arg(long, conflicts_with = "url")]
@@ -95,11 +100,12 @@ fn against_running(args: &Args, url: &str) -> anyhow::Result<()> {
 
 fn against_own_server(args: &Args) -> anyhow::Result<()> {
     let data = tempfile::tempdir().context("creating a temporary data directory")?;
-    let key = server::add_key(data.path())?;
+    let binary = args.server_bin.clone().unwrap_or_else(server::built_binary);
+    let key = server::add_key(&binary, data.path())?;
     if args.prefill > 0 {
         prefill::run(&data.path().join("gateway.db"), args.prefill)?;
     }
-    let server = Server::start(data.path())?;
+    let server = Server::start(&binary, data.path())?;
     println!(
         "target: {} (data dir {})",
         server.url(),

@@ -79,13 +79,23 @@ fn print_cpu(results: &Results, secs: f64) {
         return;
     };
     let cores = |cpu: Duration| cpu.as_secs_f64() / secs;
+    // CPU time per send barely moves with what else the machine is doing, so
+    // it compares builds better than throughput on a shared machine.
+    let accepted = results.latencies_us.len().max(1) as f64;
+    let per_send = |cpu: Duration| cpu.as_secs_f64() * 1e6 / accepted;
     match server {
         Some(server) => println!(
-            "cpu: server {:.2} cores, load generator {:.2} cores",
+            "cpu: server {:.2} cores ({:.1} µs per send), load generator {:.2} cores ({:.1} µs)",
             cores(server),
-            cores(own)
+            per_send(server),
+            cores(own),
+            per_send(own)
         ),
-        None => println!("cpu: load generator {:.2} cores", cores(own)),
+        None => println!(
+            "cpu: load generator {:.2} cores ({:.1} µs per send)",
+            cores(own),
+            per_send(own)
+        ),
     }
 }
 

@@ -12,13 +12,13 @@ use anyhow::{bail, Context};
 const LISTENING: &str = "contactcmd gateway listening on http://";
 
 /// The `contactcmd` binary cargo built alongside this benchmark.
-fn binary() -> PathBuf {
+pub fn built_binary() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_contactcmd"))
 }
 
 /// Creates an API key in `data_dir` and returns its plaintext.
-pub fn add_key(data_dir: &Path) -> anyhow::Result<String> {
-    let output = Command::new(binary())
+pub fn add_key(binary: &Path, data_dir: &Path) -> anyhow::Result<String> {
+    let output = Command::new(binary)
         .arg("--data-dir")
         .arg(data_dir)
         .args(["gateway", "keys", "add", "load-generator"])
@@ -44,10 +44,11 @@ pub struct Server {
 }
 
 impl Server {
-    /// Starts `gateway serve` on `data_dir` and waits until it listens.
-    pub fn start(data_dir: &Path) -> anyhow::Result<Server> {
+    /// Starts `binary`'s `gateway serve` on `data_dir` and waits until it
+    /// listens.
+    pub fn start(binary: &Path, data_dir: &Path) -> anyhow::Result<Server> {
         let stderr = File::create(data_dir.join("server.stderr"))?;
-        let mut child = Command::new(binary())
+        let mut child = Command::new(binary)
             .arg("--data-dir")
             .arg(data_dir)
             .args(["gateway", "serve", "--bind", "127.0.0.1:0"])
