@@ -2,6 +2,7 @@
 //! writer, and every SQL statement the gateway runs.
 
 pub mod actions;
+mod checkpoint;
 pub mod deliveries;
 pub mod dispatchers;
 mod error;
@@ -19,6 +20,7 @@ pub use error::StoreError;
 pub use keys::KeyRow;
 pub use migrate::{latest_version, MIGRATIONS};
 
+use checkpoint::Checkpointer;
 use readers::ReaderPool;
 use writer::Writer;
 
@@ -36,6 +38,7 @@ pub struct Store {
     path: PathBuf,
     writer: Writer,
     readers: ReaderPool,
+    _checkpointer: Checkpointer,
 }
 
 impl Store {
@@ -43,12 +46,19 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let mut conn = open_connection(path)?;
         migrate::apply(&mut conn, path)?;
+        conn.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            checkpoint::WRITER_CHECKPOINT_PAGES,
+        )
+        .map_err(|source| StoreError::sqlite("configuring", path, source))?;
         let writer = Writer::start(conn, path)?;
         let readers = ReaderPool::new(path.to_path_buf());
         Ok(Store {
             path: path.to_path_buf(),
             writer,
             readers,
+            _checkpointer: Checkpointer::start(path)?,
         })
     }
 
