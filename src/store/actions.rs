@@ -78,18 +78,27 @@ const DECIDED: &str = "a.status = 'sent' OR a.status = 'denied' OR a.status = 'f
 
 /// Stores `action` if its key exists and is not revoked; false otherwise.
 ///
-/// The key check is part of the INSERT so that a revocation committed a
-/// moment earlier is never overtaken by a send that authenticated before it.
+/// The key is checked inside the writer's transaction, so a revocation
+/// committed a moment earlier is never overtaken by a send that
+/// authenticated before it. The INSERT is the only statement that writes,
+/// which lets intake use [`crate::store::Store::write_statement`].
 pub fn insert(conn: &Connection, action: &NewActionRow) -> rusqlite::Result<bool> {
-    // Numbered rather than named parameters: binding by name looks each one up
-    // by string on every call, a noticeable share of the writer's time.
-    let mut statement = conn.prepare_cached(
+    let live = conn
+        .prepare_cached("SELECT 1 FROM api_keys WHERE id = ?1 AND revoked_at IS NULL")?
+        .exists([&action.key_id])?;
+    if !live {
+        return Ok(false);
+    }
+    // A plain single-row INSERT: unlike INSERT ... SELECT it needs no
+    // statement journal, so it writes no copy of the pages it changes.
+    // Numbered rather than named parameters, because binding by name looks
+    // each one up by string on every call.
+    conn.prepare_cached(
         "INSERT INTO actions (id, key_id, channel, recipient_address, recipient_name, subject, \
              body, priority, status, flag_reason, agent_context, created_at) \
-         SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 \
-         WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = ?2 AND revoked_at IS NULL)",
-    )?;
-    let inserted = statement.execute(params![
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
         action.id,
         action.key_id,
         action.channel,
@@ -103,7 +112,7 @@ pub fn insert(conn: &Connection, action: &NewActionRow) -> rusqlite::Result<bool
         action.agent_context,
         action.created_at,
     ])?;
-    Ok(inserted == 1)
+    Ok(true)
 }
 
 /// The action with exactly this id.

@@ -22,7 +22,7 @@ pub use migrate::{latest_version, MIGRATIONS};
 
 use checkpoint::Checkpointer;
 use readers::ReaderPool;
-use writer::Writer;
+use writer::{Isolation, Writer};
 
 /// Name of the database file inside the data directory.
 pub const DATABASE_FILE: &str = "gateway.db";
@@ -77,7 +77,19 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        self.writer.submit(work).await
+        self.writer.submit(Isolation::Savepoint, work).await
+    }
+
+    /// Like [`Store::write`], for `work` that changes the database with at
+    /// most one statement (it may read before): SQLite undoes a failed
+    /// statement by itself, so `work` runs without the savepoint that
+    /// `write` opens around each job, which is cheaper.
+    pub async fn write_statement<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.writer.submit(Isolation::SingleStatement, work).await
     }
 
     /// Runs `work` on a read-only connection on the calling thread.
