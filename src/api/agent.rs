@@ -25,6 +25,9 @@ pub async fn send(
     let key = authenticate(&gateway, &headers)?;
     let body = body::read(body).await?;
     let action = gateway.submit(&key, &body).await?;
+    if key.claim_touch() {
+        touch_later(gateway.clone(), key.id.clone());
+    }
     Ok(success(Accepted {
         action_id: &action.id,
         status: action.status,
@@ -62,7 +65,7 @@ fn authenticate(gateway: &Gateway, headers: &HeaderMap) -> Result<Arc<AgentKey>,
     })
 }
 
-/// Records the key's use without holding up the poll that used it.
+/// Records the key's use without holding up the request that used it.
 fn touch_later(gateway: Arc<Gateway>, key_id: String) {
     tokio::spawn(async move {
         if let Err(error) = gateway.touch_key(&key_id).await {

@@ -60,6 +60,9 @@ pub fn parse(body: &[u8], key_id: &str) -> Result<NewActionRow, Error> {
     })
 }
 
+/// Parses `body` without tracking where in it the parser is, which costs an
+/// allocation per field; only a body that fails is parsed again, tracked, so
+/// that the error can name the field at fault.
 fn decode(body: &[u8]) -> Result<SendRequest, Error> {
     if looks_like_array(body) {
         return Err(Error::invalid(
@@ -67,6 +70,10 @@ fn decode(body: &[u8]) -> Result<SendRequest, Error> {
              not an array",
         ));
     }
+    serde_json::from_slice(body).or_else(|_| decode_explaining(body))
+}
+
+fn decode_explaining(body: &[u8]) -> Result<SendRequest, Error> {
     let mut json = serde_json::Deserializer::from_slice(body);
     let request = serde_path_to_error::deserialize(&mut json).map_err(describe_json_error)?;
     json.end().map_err(|e| {

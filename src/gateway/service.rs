@@ -99,21 +99,14 @@ impl Gateway {
     /// Validates and queues a message from `key`; answers once it is committed.
     pub async fn submit(&self, key: &AgentKey, body: &[u8]) -> Result<ActionRow, Error> {
         let row = intake::parse(body, &key.id)?;
-        let touch = key.claim_touch().then(|| row.created_at.clone());
-        let key_id = key.id.clone();
 
-        let stored = row.clone();
-        let inserted = self
+        // The row travels to the writer and back rather than being copied.
+        let (inserted, row) = self
             .store
-            .write(move |conn| {
-                if let Some(at) = &touch {
-                    key_rows::touch(conn, &stored.key_id, at)?;
-                }
-                actions::insert(conn, &stored)
-            })
+            .write_statement(move |conn| Ok((actions::insert(conn, &row)?, row)))
             .await?;
         if !inserted {
-            self.keys.forget(&key_id);
+            self.keys.forget(&key.id);
             return Err(Error::Unauthorized);
         }
         tracing::debug!(action_id = %row.id, key = %key.name, channel = %row.channel, "queued");

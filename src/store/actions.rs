@@ -72,33 +72,47 @@ const SELECT_ACTION: &str = "SELECT a.id, a.key_id, k.name, a.channel, a.recipie
      a.created_at, a.reviewed_at, a.sent_at, a.error_message \
      FROM actions a JOIN api_keys k ON k.id = a.key_id";
 
+/// The WHERE clause of the `actions_decided` index, which SQLite uses only for
+/// queries that repeat it exactly (an equivalent `IN` list does not match).
+const DECIDED: &str = "a.status = 'sent' OR a.status = 'denied' OR a.status = 'failed'";
+
 /// Stores `action` if its key exists and is not revoked; false otherwise.
 ///
-/// The key check is part of the INSERT so that a revocation committed a
-/// moment earlier is never overtaken by a send that authenticated before it.
+/// The key is checked inside the writer's transaction, so a revocation
+/// committed a moment earlier is never overtaken by a send that
+/// authenticated before it. The INSERT is the only statement that writes,
+/// which lets intake use [`crate::store::Store::write_statement`].
 pub fn insert(conn: &Connection, action: &NewActionRow) -> rusqlite::Result<bool> {
-    let mut statement = conn.prepare_cached(
+    let live = conn
+        .prepare_cached("SELECT 1 FROM api_keys WHERE id = ?1 AND revoked_at IS NULL")?
+        .exists([&action.key_id])?;
+    if !live {
+        return Ok(false);
+    }
+    // A plain single-row INSERT: unlike INSERT ... SELECT it needs no
+    // statement journal, so it writes no copy of the pages it changes.
+    // Numbered rather than named parameters, because binding by name looks
+    // each one up by string on every call.
+    conn.prepare_cached(
         "INSERT INTO actions (id, key_id, channel, recipient_address, recipient_name, subject, \
              body, priority, status, flag_reason, agent_context, created_at) \
-         SELECT :id, :key_id, :channel, :recipient_address, :recipient_name, :subject, :body, \
-             :priority, :status, :flag_reason, :agent_context, :created_at \
-         WHERE EXISTS (SELECT 1 FROM api_keys WHERE id = :key_id AND revoked_at IS NULL)",
-    )?;
-    let inserted = statement.execute(named_params! {
-        ":id": action.id,
-        ":key_id": action.key_id,
-        ":channel": action.channel,
-        ":recipient_address": action.recipient_address,
-        ":recipient_name": action.recipient_name,
-        ":subject": action.subject,
-        ":body": action.body,
-        ":priority": action.priority,
-        ":status": action.status,
-        ":flag_reason": action.flag_reason,
-        ":agent_context": action.agent_context,
-        ":created_at": action.created_at,
-    })?;
-    Ok(inserted == 1)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+    )?
+    .execute(params![
+        action.id,
+        action.key_id,
+        action.channel,
+        action.recipient_address,
+        action.recipient_name,
+        action.subject,
+        action.body,
+        action.priority,
+        action.status,
+        action.flag_reason,
+        action.agent_context,
+        action.created_at,
+    ])?;
+    Ok(true)
 }
 
 /// The action with exactly this id.
@@ -162,7 +176,7 @@ pub fn list_history(conn: &Connection, filter: &HistoryFilter) -> rusqlite::Resu
     let (sql, status) = match filter.status {
         None => (
             format!(
-                "{SELECT_ACTION} WHERE a.status IN ('sent', 'denied', 'failed') \
+                "{SELECT_ACTION} WHERE ({DECIDED}) \
                  AND (:agent IS NULL OR k.name = :agent) \
                  ORDER BY a.reviewed_at DESC, a.id DESC LIMIT :limit OFFSET :offset"
             ),
@@ -300,9 +314,7 @@ const OPEN_FILTER: &str = "?1 = '' OR instr(lower(a.recipient_address || ' ' || 
 pub fn count_history(conn: &Connection, status: Option<Status>) -> rusqlite::Result<u64> {
     match status {
         None => conn
-            .prepare_cached(
-                "SELECT count(*) FROM actions WHERE status IN ('sent', 'denied', 'failed')",
-            )?
+            .prepare_cached(&format!("SELECT count(*) FROM actions a WHERE {DECIDED}"))?
             .query_row([], |row| row.get(0)),
         Some(status) => conn
             .prepare_cached("SELECT count(*) FROM actions WHERE status = ?1")?

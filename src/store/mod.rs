@@ -2,6 +2,7 @@
 //! writer, and every SQL statement the gateway runs.
 
 pub mod actions;
+mod checkpoint;
 pub mod deliveries;
 pub mod dispatchers;
 mod error;
@@ -19,8 +20,9 @@ pub use error::StoreError;
 pub use keys::KeyRow;
 pub use migrate::{latest_version, MIGRATIONS};
 
+use checkpoint::Checkpointer;
 use readers::ReaderPool;
-use writer::Writer;
+use writer::{Isolation, Writer};
 
 /// Name of the database file inside the data directory.
 pub const DATABASE_FILE: &str = "gateway.db";
@@ -36,6 +38,7 @@ pub struct Store {
     path: PathBuf,
     writer: Writer,
     readers: ReaderPool,
+    _checkpointer: Checkpointer,
 }
 
 impl Store {
@@ -43,12 +46,19 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let mut conn = open_connection(path)?;
         migrate::apply(&mut conn, path)?;
+        conn.pragma_update(
+            None,
+            "wal_autocheckpoint",
+            checkpoint::WRITER_CHECKPOINT_PAGES,
+        )
+        .map_err(|source| StoreError::sqlite("configuring", path, source))?;
         let writer = Writer::start(conn, path)?;
         let readers = ReaderPool::new(path.to_path_buf());
         Ok(Store {
             path: path.to_path_buf(),
             writer,
             readers,
+            _checkpointer: Checkpointer::start(path)?,
         })
     }
 
@@ -67,7 +77,19 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
-        self.writer.submit(work).await
+        self.writer.submit(Isolation::Savepoint, work).await
+    }
+
+    /// Like [`Store::write`], for `work` that changes the database with at
+    /// most one statement (it may read before): SQLite undoes a failed
+    /// statement by itself, so `work` runs without the savepoint that
+    /// `write` opens around each job, which is cheaper.
+    pub async fn write_statement<T, F>(&self, work: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    {
+        self.writer.submit(Isolation::SingleStatement, work).await
     }
 
     /// Runs `work` on a read-only connection on the calling thread.

@@ -18,11 +18,31 @@ const MAX_BATCH: usize = 512;
 /// Jobs waiting for the writer before submitters are made to wait.
 const QUEUE_DEPTH: usize = 8_192;
 
+/// One caller's work, queued for the next batch.
+struct Job {
+    /// Whether the work runs inside a savepoint of its own; see
+    /// [`Isolation`].
+    isolation: Isolation,
+    run: Work,
+}
+
 /// Runs inside the batch's transaction (or is told the batch was aborted
 /// before it ran); returns whether it succeeded and what to do once the
 /// batch's commit outcome is known.
-type Job = Box<dyn FnOnce(Option<&Connection>) -> (bool, Reply) + Send>;
+type Work = Box<dyn FnOnce(Option<&Connection>) -> (bool, Reply) + Send>;
 type Reply = Box<dyn FnOnce(Result<(), &StoreError>) + Send>;
+
+/// How a job's failure is kept from the rest of its batch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Isolation {
+    /// A savepoint around the job, rolled back if it fails.
+    Savepoint,
+    /// Nothing: the job changes the database with at most one statement,
+    /// which SQLite undoes by itself when it fails. A savepoint costs a
+    /// copy of every page the job touches, which for a single insert is a
+    /// good part of its cost.
+    SingleStatement,
+}
 
 pub(super) struct Writer {
     jobs: mpsc::Sender<Job>,
@@ -45,14 +65,14 @@ impl Writer {
         })
     }
 
-    pub(super) async fn submit<T, F>(&self, work: F) -> Result<T, StoreError>
+    pub(super) async fn submit<T, F>(&self, isolation: Isolation, work: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     {
         let (answer, answered) = oneshot::channel();
         let path = self.path.clone();
-        let job: Job = Box::new(move |conn| {
+        let run: Work = Box::new(move |conn| {
             let outcome = match conn {
                 Some(conn) => work(conn),
                 None => Err(sqlite_error(
@@ -75,6 +95,7 @@ impl Writer {
         let gone = || StoreError::WriterGone {
             path: self.path.clone(),
         };
+        let job = Job { isolation, run };
         self.jobs.send(job).await.map_err(|_| gone())?;
         answered.await.map_err(|_| gone())?
     }
@@ -104,7 +125,7 @@ fn commit_batch(conn: &mut Connection, batch: Vec<Job>, path: &Path) {
         Err(error) => Err(error),
     };
     // Jobs a failure left unrun still answer their callers, with the error.
-    replies.extend(jobs.map(|job| job(None).1));
+    replies.extend(jobs.map(|job| (job.run)(None).1));
 
     let outcome = outcome.map_err(|source| StoreError::sqlite("committing to", path, source));
     if let Err(error) = &outcome {
@@ -128,18 +149,35 @@ fn run_jobs(
     Ok(())
 }
 
-/// Runs one job inside a savepoint so its failure undoes only its own work.
+/// Runs one job so that its failure undoes only its own work.
 fn run_job(conn: &Connection, job: Job) -> (Reply, rusqlite::Result<()>) {
-    if let Err(error) = exec(conn, "SAVEPOINT job") {
-        return (job(None).1, Err(error));
+    if job.isolation == Isolation::SingleStatement {
+        let (ok, reply) = (job.run)(Some(conn));
+        return (reply, still_in_transaction(ok, conn));
     }
-    let (ok, reply) = job(Some(conn));
+    if let Err(error) = exec(conn, "SAVEPOINT job") {
+        return ((job.run)(None).1, Err(error));
+    }
+    let (ok, reply) = (job.run)(Some(conn));
     let undo = if ok {
         Ok(())
     } else {
         exec(conn, "ROLLBACK TO job")
     };
     (reply, undo.and_then(|()| exec(conn, "RELEASE job")))
+}
+
+/// Some failures (a full disk, say) make SQLite roll back the whole
+/// transaction; the batch must stop there, or the jobs after it would each
+/// commit on their own while their callers are told the batch failed.
+fn still_in_transaction(ok: bool, conn: &Connection) -> rusqlite::Result<()> {
+    if ok || !conn.is_autocommit() {
+        return Ok(());
+    }
+    Err(sqlite_error(
+        rusqlite::ffi::SQLITE_ABORT,
+        "the batch's transaction was rolled back".into(),
+    ))
 }
 
 fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
