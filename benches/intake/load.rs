@@ -16,7 +16,7 @@ use hyper_util::rt::TokioIo;
 use tokio::net::TcpStream;
 use tokio::time::{sleep_until, timeout, Instant};
 
-use crate::report::cpu_time;
+use crate::cpu::cpu_time;
 
 /// A request still unanswered after this long counts as an error.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);

@@ -10,6 +10,7 @@
 //!
 //! Run with `cargo bench --bench intake -- --help`.
 
+mod cpu;
 mod durability;
 mod load;
 mod prefill;
