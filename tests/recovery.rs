@@ -95,3 +95,58 @@ async fn send_older_than_any_send_may_take_is_failed_even_if_its_pid_is_alive() 
 
     assert_eq!(server.poll(&key, &id).await.ok().data()["status"], "failed");
 }
+
+/// A second approval of an action this process is already sending is
+/// refused; the sweep for interrupted sends that runs meanwhile must still
+/// see the first one as running, and leave it to finish as `sent`. Run in
+/// process so the sweep can be called at the moment that matters.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_second_approval_does_not_make_a_running_send_look_interrupted() {
+    let dir = TestDir::new();
+    let (sends, release) = (dir.scratch("sends.log"), dir.scratch("release"));
+    let script = "echo \"$CONTACTCMD_ACTION_ID\" >> \"$1\"; i=0; \
+        while [ ! -e \"$2\" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done";
+    let argv = ["/bin/sh", "-c", script, "sh", utf8(&sends), utf8(&release)];
+    dir.write_config(&common::command_transport("sms", &argv));
+    let key = dir.add_key("bot").await;
+    let gateway = in_process_gateway(&dir);
+    let agent = gateway.authenticate(Some(&key)).expect("key");
+    let body = serde_json::to_vec(&sms("+15550100", "Once only")).expect("encode");
+    let id = gateway.submit(&agent, &body).await.expect("queue").id;
+
+    let first = tokio::spawn({
+        let (gateway, id) = (gateway.clone(), id.clone());
+        async move { gateway.approve(&id).await }
+    });
+    common::eventually("the first approval's send to start", || async {
+        std::fs::read_to_string(&sends)
+            .ok()
+            .filter(|s| !s.is_empty())
+    })
+    .await;
+    let second = gateway.approve(&id).await;
+    let swept = gateway.fail_interrupted_sends().await.expect("sweep");
+    std::fs::write(&release, b"").expect("release the send");
+    let first = first.await.expect("first approval task");
+
+    assert!(second.is_err(), "the second approval was not refused");
+    assert!(
+        swept.is_empty(),
+        "the sweep failed a running send: {swept:?}"
+    );
+    assert_eq!(
+        first.expect("first approval").action.status.to_string(),
+        "sent"
+    );
+}
+
+fn in_process_gateway(dir: &TestDir) -> std::sync::Arc<contactcmd::gateway::Gateway> {
+    let data = contactcmd::paths::DataDir::locate(Some(dir.data_dir())).expect("data dir");
+    let config = contactcmd::config::Config::load(&data.config()).expect("config");
+    let gateway = contactcmd::server::open_gateway(&data, &config).expect("open the gateway");
+    std::sync::Arc::new(gateway)
+}
+
+fn utf8(path: &std::path::Path) -> &str {
+    path.to_str().expect("temp paths are UTF-8")
+}

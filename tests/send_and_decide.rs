@@ -296,3 +296,51 @@ fn read_outbox(dir: &TestDir, id: &str, extension: &str) -> String {
 fn path_str(path: &std::path::Path) -> &str {
     path.to_str().expect("temp paths are UTF-8")
 }
+
+#[tokio::test]
+async fn an_http_approval_whose_client_hangs_up_still_finishes_the_send() {
+    let dir = TestDir::new();
+    let (sends, release) = (dir.scratch("sends.log"), dir.scratch("release"));
+    let script = "echo \"$CONTACTCMD_ACTION_ID\" >> \"$1\"; i=0; \
+        while [ ! -e \"$2\" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done";
+    let argv = [
+        "/bin/sh",
+        "-c",
+        script,
+        "sh",
+        path_str(&sends),
+        path_str(&release),
+    ];
+    dir.write_config(&command_transport("sms", &argv));
+    let key = dir.add_key("bot").await;
+    let server = dir.start_server();
+    let id = server.queue_message(&key, &sms("+15550100", "Hi")).await;
+
+    let mut client = tokio::net::TcpStream::connect(server.address)
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /gateway/queue/{id}/approve HTTP/1.1\r\nHost: gateway\r\ncontent-length: 0\r\n\r\n"
+    );
+    tokio::io::AsyncWriteExt::write_all(&mut client, request.as_bytes())
+        .await
+        .expect("send the approval");
+    common::eventually("the send to start", || async {
+        std::fs::read_to_string(&sends)
+            .ok()
+            .filter(|s| !s.is_empty())
+    })
+    .await;
+    drop(client);
+    std::fs::write(&release, b"").expect("release the send");
+
+    let status = common::eventually("the send to finish", || async {
+        let status = poll_status(&server, &key, &id).await["status"].clone();
+        (status != "approved").then_some(status)
+    })
+    .await;
+    assert_eq!(
+        status, "sent",
+        "the send did not finish after the client left"
+    );
+}

@@ -50,7 +50,12 @@ pub async fn approve(
 ) -> Result<Response, ApiError> {
     require_loopback(peer)?;
     let Path(id) = id?;
-    let decided = gateway.approve(&id).await?;
+    // The send runs in a task of its own: a client that hangs up drops this
+    // handler, and must not cut the transport short halfway through a send.
+    let sending = tokio::spawn(async move { gateway.approve(&id).await });
+    let decided = sending
+        .await
+        .map_err(|e| Error::Internal(format!("the approve task failed: {e}")))??;
     Ok(success(QueuedAction::from(&decided.action)).into_response())
 }
 

@@ -1,7 +1,7 @@
 //! `Gateway`: the engine both faces use. The HTTP API and the headless
 //! commands call these methods; all state lives in the store.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -37,8 +37,10 @@ pub struct Gateway {
     keys: KeyCache,
     started: Instant,
     pending_count: Mutex<Option<(Instant, u64)>>,
-    /// Actions this process is sending right now.
-    sending: Arc<Mutex<HashSet<String>>>,
+    /// Actions this process is sending right now, with how many callers
+    /// are approving each (a losing second approval must not unregister the
+    /// winner's send).
+    sending: Arc<Mutex<HashMap<String, usize>>>,
 }
 
 /// What `/gateway/health` reports.
@@ -326,7 +328,7 @@ fn queued_row(row: crate::store::NewActionRow, key_name: &str) -> ActionRow {
 }
 
 /// Whether an approved action's send may still be in progress somewhere.
-fn send_may_be_running(action: &SendingAction, ours: &Mutex<HashSet<String>>) -> bool {
+fn send_may_be_running(action: &SendingAction, ours: &Mutex<HashMap<String, usize>>) -> bool {
     let approved_at = action.approved_at.as_deref().and_then(clock::parse_time);
     let overdue = approved_at.is_none_or(|at| {
         let age = chrono::Utc::now().signed_duration_since(at);
@@ -342,7 +344,7 @@ fn send_may_be_running(action: &SendingAction, ours: &Mutex<HashSet<String>>) ->
         Some(pid) if pid == std::process::id() => ours
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .contains(&action.id),
+            .contains_key(&action.id),
         Some(pid) => crate::process::exists(pid),
         None => false,
     }
@@ -350,15 +352,14 @@ fn send_may_be_running(action: &SendingAction, ours: &Mutex<HashSet<String>>) ->
 
 /// Marks an action as being sent by this process for as long as it lives.
 struct SendingGuard<'a> {
-    set: &'a Mutex<HashSet<String>>,
+    set: &'a Mutex<HashMap<String, usize>>,
     id: String,
 }
 
 impl<'a> SendingGuard<'a> {
-    fn register(set: &'a Mutex<HashSet<String>>, id: &str) -> Self {
-        set.lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.to_string());
+    fn register(set: &'a Mutex<HashMap<String, usize>>, id: &str) -> Self {
+        let mut callers = set.lock().unwrap_or_else(|p| p.into_inner());
+        *callers.entry(id.to_string()).or_default() += 1;
         SendingGuard {
             set,
             id: id.to_string(),
@@ -368,9 +369,12 @@ impl<'a> SendingGuard<'a> {
 
 impl Drop for SendingGuard<'_> {
     fn drop(&mut self) {
-        self.set
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&self.id);
+        let mut callers = self.set.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(count) = callers.get_mut(&self.id) {
+            *count -= 1;
+            if *count == 0 {
+                callers.remove(&self.id);
+            }
+        }
     }
 }
