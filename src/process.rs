@@ -11,6 +11,32 @@ pub fn exists(pid: u32) -> bool {
     result == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
+/// Names the space process ids live in: the same pid means the same process
+/// only between two callers that return the same name. `None` when this
+/// cannot be told, and then no pid should be trusted.
+#[cfg(target_os = "linux")]
+pub fn pid_namespace() -> Option<String> {
+    // A pid namespace (one per container) is only unique within one boot.
+    let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let namespace = std::fs::read_link("/proc/self/ns/pid").ok()?;
+    Some(format!("{}/{}", boot.trim(), namespace.display()))
+}
+
+/// Without pid namespaces, the host name says which machine's pids these are.
+#[cfg(all(unix, not(target_os = "linux")))]
+pub fn pid_namespace() -> Option<String> {
+    let mut name = [0u8; 256];
+    // SAFETY: the buffer is valid for its whole length, which is passed.
+    let result = unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) };
+    let end = name.iter().position(|&b| b == 0)?;
+    (result == 0 && end > 0).then(|| format!("host:{}", String::from_utf8_lossy(&name[..end])))
+}
+
+#[cfg(not(unix))]
+pub fn pid_namespace() -> Option<String> {
+    None
+}
+
 /// Without a portable check, a process is assumed gone; callers also use
 /// heartbeats and ages, so this only makes recovery slower.
 #[cfg(not(unix))]

@@ -125,3 +125,85 @@ async fn database_from_a_newer_contactcmd_is_refused_and_left_unchanged() {
     );
     assert_eq!(user_version(&dir.db()), newer);
 }
+
+/// A database as the first schema left it: one key with a webhook URL (that
+/// version stored URLs but had no signing secrets) and one pending action.
+fn first_schema_database(dir: &TestDir) {
+    std::fs::create_dir_all(dir.data_dir()).expect("create data dir");
+    let conn = Connection::open(dir.database()).expect("create database");
+    conn.execute_batch(include_str!("../migrations/0001_initial.sql"))
+        .expect("first schema");
+    conn.execute_batch(
+        "INSERT INTO api_keys (id, name, key_hash, display_prefix, created_at, webhook_url) \
+         VALUES ('0190a0b0-0000-7000-8000-000000000001', 'old-bot', x'00', 'gw_0ldb0t00', \
+             '2026-11-01T10:00:00.000Z', 'http://127.0.0.1:9/hook'); \
+         INSERT INTO actions (id, key_id, channel, recipient_address, body, priority, status, \
+             created_at) \
+         VALUES ('0190a0b0-0000-7000-8000-0000000000a1', \
+             '0190a0b0-0000-7000-8000-000000000001', 'sms', '+15550100', 'still here', \
+             'normal', 'pending', '2026-11-01T10:01:00.000Z'); \
+         PRAGMA user_version = 1;",
+    )
+    .expect("first schema rows");
+}
+
+#[tokio::test]
+async fn database_from_the_first_schema_is_upgraded_with_its_rows_and_a_signing_secret() {
+    let dir = TestDir::new();
+    first_schema_database(&dir);
+
+    let queue = dir.gateway(&["queue", "--json"]).await.success().json();
+
+    assert_eq!(user_version(&dir.db()), latest_migration());
+    assert_eq!(queue[0]["body"], "still here", "{queue}");
+    let keys = dir
+        .gateway(&["keys", "list", "--json"])
+        .await
+        .success()
+        .json();
+    assert_eq!(keys[0]["webhook_url"], "http://127.0.0.1:9/hook", "{keys}");
+    let secret = dir
+        .gateway(&["keys", "webhook", "gw_0ldb0t00", "--secret"])
+        .await
+        .success()
+        .stdout;
+    assert!(
+        secret.trim().starts_with("whsec_"),
+        "the upgraded webhook has no signing secret: {secret}"
+    );
+}
+
+#[tokio::test]
+async fn a_migration_that_fails_is_rolled_back_and_named_in_the_error() {
+    let dir = TestDir::new();
+    first_schema_database(&dir);
+    // A table the second migration creates last, already there: it fails
+    // after its first statements have run.
+    dir.db_for_writing()
+        .execute_batch("CREATE TABLE dispatchers (id TEXT);")
+        .expect("stage the clash");
+
+    dir.gateway(&["queue"])
+        .await
+        .exit_code(1)
+        .stderr_mentions(&[&dir.database().display().to_string(), "migrating"]);
+
+    let conn = dir.db();
+    assert_eq!(
+        user_version(&conn),
+        1,
+        "the failed migration moved the version"
+    );
+    assert!(
+        !tables(&conn).iter().any(|t| t == "webhook_deliveries"),
+        "a table from the failed migration was kept"
+    );
+    let columns: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM pragma_table_info('api_keys') WHERE name = 'webhook_secret'",
+            [],
+            |row| row.get(0),
+        )
+        .expect("read columns");
+    assert_eq!(columns, 0, "a column from the failed migration was kept");
+}

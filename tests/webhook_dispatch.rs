@@ -3,8 +3,10 @@
 //! receiver; a server killed with SIGKILL loses no pending delivery, held or
 //! not, and a send it cut short is reported as failed; a clean stop hands
 //! back its leases; two dispatchers on one database never send a delivery
-//! twice; a one-shot CLI decision hands its webhook to a live server, or
-//! with none makes one attempt itself and leaves retries to the next server.
+//! twice, also when each is pid 1 of a pid namespace of its own; a
+//! dispatcher forgotten by its peers registers again; a one-shot CLI
+//! decision hands its webhook to a live server, or with none makes one
+//! attempt itself and leaves retries to the next server.
 
 mod support;
 
@@ -321,4 +323,102 @@ async fn a_one_shot_decision_after_a_server_crashed_attempts_itself() {
     let approved = hooked.gateway.json(&["approve", &action_id]).await;
     assert_eq!(approved["webhook"]["outcome"], "delivered", "{approved}");
     assert_eq!(hooked.receiver.count(), 1);
+}
+
+/// The heartbeats in the database, by dispatcher id.
+fn heartbeats(hooked: &Hooked) -> BTreeMap<String, String> {
+    let path = hooked.gateway.path().join("gateway.db");
+    let conn =
+        rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .expect("open the database");
+    let mut statement = conn
+        .prepare("SELECT id, heartbeat_at FROM dispatchers")
+        .expect("prepare");
+    let rows = statement
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .expect("read heartbeats");
+    rows.map(|row| row.expect("heartbeat row")).collect()
+}
+
+/// Waits until a dispatcher not in `before` has written two heartbeats:
+/// by then it has looked for dead peers at least once.
+async fn wait_for_a_new_dispatcher_to_look_around(
+    hooked: &Hooked,
+    before: &BTreeMap<String, String>,
+) {
+    let (id, first) = eventually("the new dispatcher's heartbeat", || async {
+        heartbeats(hooked)
+            .into_iter()
+            .find(|(id, _)| !before.contains_key(id))
+    })
+    .await;
+    eventually("the new dispatcher's second heartbeat", || async {
+        heartbeats(hooked)
+            .get(&id)
+            .is_some_and(|at| *at != first)
+            .then_some(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn dispatchers_in_other_pid_namespaces_never_take_each_others_leases() {
+    // Each server is pid 1 of its own namespace, as in two containers on one
+    // volume. The second must not take the first one for a dead earlier
+    // incarnation of itself and send what the first is still sending.
+    const TEST: &str = "dispatchers_in_other_pid_namespaces_never_take_each_others_leases";
+    let hooked = Hooked::new(&Config::fast().retries(&[0.1]).timeout(6.0)).await;
+    hooked.receiver.answer_per_id(&[Reply::Hang, OK]);
+    let Some(first) = hooked.gateway.serve_in_own_pid_namespace(TEST).await else {
+        return;
+    };
+    for action_id in submit_many(&hooked, &first, 3).await {
+        first.deny(&action_id, None).await;
+    }
+    hooked.receiver.wait_for(3).await;
+
+    let before = heartbeats(&hooked);
+    let Some(_second) = hooked.gateway.serve_in_own_pid_namespace(TEST).await else {
+        return;
+    };
+    wait_for_a_new_dispatcher_to_look_around(&hooked, &before).await;
+    let during = hooked.receiver.count();
+    let delivered = hooked.gateway.wait_for_all(3, "delivered").await;
+
+    assert_eq!(
+        during, 3,
+        "a delivery was sent again while its lease was held"
+    );
+    for (id, replies) in replies_by_id(&hooked.receiver.requests()) {
+        assert_eq!(replies, [Reply::Hang, OK], "{id}");
+    }
+    for delivery in &delivered {
+        assert_eq!(delivery["attempts"], 2, "{delivery}");
+    }
+}
+
+#[tokio::test]
+async fn a_dispatcher_whose_registration_was_cleared_registers_again() {
+    // What another process does to a dispatcher that went silent for a while
+    // (stopped, or its disk stalled): it forgets it. Once it speaks again it
+    // must be counted as alive, or one-shot commands would stop handing
+    // their webhooks to it.
+    let hooked = Hooked::new(&Config::fast()).await;
+    let _server = hooked.gateway.serve().await;
+    let (id, _) = eventually("the dispatcher's heartbeat", || async {
+        heartbeats(&hooked).into_iter().next()
+    })
+    .await;
+
+    let path = hooked.gateway.path().join("gateway.db");
+    let conn = rusqlite::Connection::open(path).expect("open the database");
+    conn.busy_timeout(Duration::from_secs(5))
+        .expect("busy timeout");
+    conn.execute("DELETE FROM dispatchers", [])
+        .expect("forget it");
+
+    eventually("the dispatcher to register again", || async {
+        heartbeats(&hooked).contains_key(&id).then_some(())
+    })
+    .await;
 }

@@ -238,7 +238,7 @@ pub async fn test(
     query: &str,
     json: bool,
 ) -> Result<bool, Error> {
-    let (key, delivery_id) = gateway.queue_ping(query).await?;
+    let (key, delivery_id) = gateway.queue_ping(query, settings.lease()).await?;
     let report = match handoff::attempt_now(gateway.store(), settings, &delivery_id).await? {
         Handoff::Attempted(outcome) => report_outcome(&outcome),
         _ => Report::InProgress {

@@ -116,8 +116,13 @@ impl Gateway {
         Ok(delivery)
     }
 
-    /// Queues a signed `ping` to the webhook of the key `query` names.
-    pub async fn queue_ping(&self, query: &str) -> Result<(KeyRow, String), Error> {
+    /// Queues a signed `ping` to the webhook of the key `query` names, held
+    /// by this process for `lease` (longer than the attempt may take).
+    pub async fn queue_ping(
+        &self,
+        query: &str,
+        lease: chrono::Duration,
+    ) -> Result<(KeyRow, String), Error> {
         let key = self.find_key(query)?;
         let Some(url) = key.webhook_url.clone() else {
             return Err(Error::invalid(format!(
@@ -140,7 +145,7 @@ impl Gateway {
         // retry hours later would test nothing. It is written already held
         // by this command, so a running dispatcher cannot take it first.
         let holder = handoff::command_holder();
-        let lease_until = clock::format_time(chrono::Utc::now() + handoff::COMMAND_LEASE);
+        let lease_until = clock::format_time(chrono::Utc::now() + lease);
         self.store()
             .write(move |conn| {
                 deliveries::insert(conn, &delivery)?;

@@ -132,48 +132,81 @@ pub fn claim_one(
     Ok(changed == 1)
 }
 
-/// Records an attempt and what it means for the delivery, releasing the lease.
+/// Records an attempt by `holder` and what it means for the delivery.
+///
+/// The attempt is always logged, numbered after those already logged. A
+/// delivered answer settles the delivery whoever holds it; any other verdict
+/// reschedules or fails it only while `holder` still holds the lease, since
+/// a holder whose lease ran out no longer decides what happens next.
 pub fn record_attempt(
     conn: &Connection,
+    holder: &str,
     attempt: &AttemptRow,
     verdict: &AttemptVerdict,
 ) -> rusqlite::Result<()> {
+    log_attempt(conn, attempt)?;
+    count_attempt(conn, attempt)?;
+    settle(conn, holder, attempt, verdict)
+}
+
+fn log_attempt(conn: &Connection, attempt: &AttemptRow) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO webhook_attempts (delivery_id, attempt, attempted_at, \
-             status_code, latency_ms, error, response_snippet) \
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO webhook_attempts (delivery_id, attempt, attempted_at, status_code, \
+             latency_ms, error, response_snippet) \
+         VALUES (?1, (SELECT coalesce(max(attempt), 0) + 1 FROM webhook_attempts \
+             WHERE delivery_id = ?1), ?2, ?3, ?4, ?5, ?6)",
     )?
     .execute(params![
         attempt.delivery_id,
-        attempt.attempt,
         attempt.attempted_at,
         attempt.status_code,
         attempt.latency_ms,
         attempt.error,
         attempt.response_snippet,
     ])?;
+    Ok(())
+}
 
-    let (status, next_at, finished_at) = match verdict {
-        AttemptVerdict::Delivered => ("delivered", None, Some(&attempt.attempted_at)),
-        AttemptVerdict::Retry { at } => ("pending", Some(at), None),
-        AttemptVerdict::GiveUp => ("failed", None, Some(&attempt.attempted_at)),
-    };
+fn count_attempt(conn: &Connection, attempt: &AttemptRow) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "UPDATE webhook_deliveries SET status = ?2, attempts = ?3, \
-             next_attempt_at = coalesce(?4, next_attempt_at), finished_at = ?5, \
-             claimed_by = NULL, claimed_until = NULL, \
-             last_status_code = ?6, last_error = ?7, last_latency_ms = ?8 \
-         WHERE id = ?1",
+        "UPDATE webhook_deliveries SET attempts = attempts + 1, last_status_code = ?2, \
+             last_error = ?3, last_latency_ms = ?4 \
+         WHERE id = ?1 AND status = 'pending'",
+    )?
+    .execute(params![
+        attempt.delivery_id,
+        attempt.status_code,
+        attempt.error,
+        attempt.latency_ms,
+    ])?;
+    Ok(())
+}
+
+fn settle(
+    conn: &Connection,
+    holder: &str,
+    attempt: &AttemptRow,
+    verdict: &AttemptVerdict,
+) -> rusqlite::Result<()> {
+    let (status, next_at, anyone) = match verdict {
+        AttemptVerdict::Delivered => ("delivered", None, true),
+        AttemptVerdict::Retry { at } => ("pending", Some(at), false),
+        AttemptVerdict::GiveUp => ("failed", None, false),
+    };
+    let finished_at = (status != "pending").then_some(&attempt.attempted_at);
+    conn.prepare_cached(
+        "UPDATE webhook_deliveries SET status = ?2, \
+             next_attempt_at = coalesce(?3, next_attempt_at), finished_at = ?4, \
+             claimed_by = NULL, claimed_until = NULL \
+         WHERE id = ?1 AND status = 'pending' AND (?5 OR claimed_by = ?6)",
     )?
     .execute(params![
         attempt.delivery_id,
         status,
-        attempt.attempt,
         next_at,
         finished_at,
-        attempt.status_code,
-        attempt.error,
-        attempt.latency_ms,
+        anyone,
+        holder,
     ])?;
     Ok(())
 }

@@ -1,34 +1,37 @@
-//! SQL for the registry of live webhook dispatchers and their heartbeats.
+//! SQL for the registry of webhook dispatchers and their heartbeats.
 
-use rusqlite::{params, Connection};
+use rusqlite::{named_params, Connection};
 
 /// A dispatcher process registered on this database.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DispatcherRow {
     pub id: String,
     pub pid: u32,
+    /// Where `pid` means something (see `process::pid_namespace`).
+    pub pid_namespace: Option<String>,
     pub doorbell_port: Option<u16>,
     pub heartbeat_at: String,
 }
 
-pub fn register(
-    conn: &Connection,
-    id: &str,
-    pid: u32,
-    doorbell_port: Option<u16>,
-    now: &str,
-) -> rusqlite::Result<()> {
+/// Registers the dispatcher or refreshes its heartbeat. Also re-registers
+/// one whose row was cleared while it was silent (stopped, say), so it is
+/// counted as alive again as soon as it speaks.
+pub fn heartbeat(conn: &Connection, dispatcher: &DispatcherRow) -> rusqlite::Result<()> {
     conn.prepare_cached(
-        "INSERT OR REPLACE INTO dispatchers (id, pid, doorbell_port, started_at, heartbeat_at) \
-         VALUES (?1, ?2, ?3, ?4, ?4)",
+        "INSERT INTO dispatchers (id, pid, pid_namespace, doorbell_port, started_at, \
+             heartbeat_at) \
+         VALUES (:id, :pid, :namespace, :port, :at, :at) \
+         ON CONFLICT (id) DO UPDATE SET pid = excluded.pid, \
+             pid_namespace = excluded.pid_namespace, doorbell_port = excluded.doorbell_port, \
+             heartbeat_at = excluded.heartbeat_at",
     )?
-    .execute(params![id, pid, doorbell_port, now])?;
-    Ok(())
-}
-
-pub fn heartbeat(conn: &Connection, id: &str, now: &str) -> rusqlite::Result<()> {
-    conn.prepare_cached("UPDATE dispatchers SET heartbeat_at = ?2 WHERE id = ?1")?
-        .execute(params![id, now])?;
+    .execute(named_params! {
+        ":id": dispatcher.id,
+        ":pid": dispatcher.pid,
+        ":namespace": dispatcher.pid_namespace,
+        ":port": dispatcher.doorbell_port,
+        ":at": dispatcher.heartbeat_at,
+    })?;
     Ok(())
 }
 
@@ -40,14 +43,16 @@ pub fn unregister(conn: &Connection, id: &str) -> rusqlite::Result<()> {
 
 /// Every registered dispatcher, live or not.
 pub fn all(conn: &Connection) -> rusqlite::Result<Vec<DispatcherRow>> {
-    let mut statement =
-        conn.prepare_cached("SELECT id, pid, doorbell_port, heartbeat_at FROM dispatchers")?;
+    let mut statement = conn.prepare_cached(
+        "SELECT id, pid, pid_namespace, doorbell_port, heartbeat_at FROM dispatchers",
+    )?;
     let rows = statement.query_map([], |row| {
         Ok(DispatcherRow {
             id: row.get(0)?,
             pid: row.get(1)?,
-            doorbell_port: row.get(2)?,
-            heartbeat_at: row.get(3)?,
+            pid_namespace: row.get(2)?,
+            doorbell_port: row.get(3)?,
+            heartbeat_at: row.get(4)?,
         })
     })?;
     rows.collect()

@@ -24,6 +24,22 @@ pub enum StoreError {
         supported: i64,
     },
 
+    #[error(
+        "migrating database {path} to schema version {version} ({file}) failed: {reason}{}. \
+         The database was left unchanged at version {from}; free space or unlock it if that is \
+         the reason, else restore a backup of the data directory or report this message",
+        fix_for(cause)
+    )]
+    Migration {
+        path: PathBuf,
+        version: i64,
+        file: &'static str,
+        from: i64,
+        reason: String,
+        /// Not a `#[source]`: `reason` already says what it would.
+        cause: Box<rusqlite::Error>,
+    },
+
     #[error("the database writer for {path} has stopped")]
     WriterGone { path: PathBuf },
 }
@@ -54,14 +70,38 @@ impl StoreError {
         }
     }
 
+    /// Migration `migration` of the database at `path`, at version `from`,
+    /// failed with `source`.
+    pub(crate) fn migration(
+        path: &Path,
+        migration: &super::migrate::Migration,
+        from: i64,
+        cause: rusqlite::Error,
+    ) -> Self {
+        // SQLite's message alone: rusqlite's own would repeat the whole file.
+        let reason = match &cause {
+            rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+            other => other.to_string(),
+        };
+        StoreError::Migration {
+            path: path.to_path_buf(),
+            version: migration.version,
+            file: migration.name,
+            from,
+            reason,
+            cause: Box::new(cause),
+        }
+    }
+
     /// True when the failure is another process holding a lock, a full disk
     /// or a read-only file: conditions that may clear without a restart.
     pub fn is_transient(&self) -> bool {
-        let StoreError::Sqlite {
-            source: rusqlite::Error::SqliteFailure(err, _),
-            ..
-        } = self
-        else {
+        let cause = match self {
+            StoreError::Sqlite { source, .. } => source,
+            StoreError::Migration { cause, .. } => cause.as_ref(),
+            _ => return false,
+        };
+        let rusqlite::Error::SqliteFailure(err, _) = cause else {
             return false;
         };
         use rusqlite::ErrorCode::*;

@@ -119,6 +119,15 @@ pub fn rotate_secret(
 }
 
 /// Records that the key was just used.
+/// Ids of keys with a webhook URL but no signing secret.
+pub fn unsigned_webhooks(conn: &Connection) -> rusqlite::Result<Vec<String>> {
+    let mut statement = conn.prepare(
+        "SELECT id FROM api_keys WHERE webhook_url IS NOT NULL AND webhook_secret IS NULL",
+    )?;
+    let ids = statement.query_map([], |row| row.get(0))?;
+    ids.collect()
+}
+
 pub fn touch(conn: &Connection, id: &str, at: &str) -> rusqlite::Result<()> {
     conn.prepare_cached("UPDATE api_keys SET last_used_at = ?2 WHERE id = ?1")?
         .execute(params![id, at])?;

@@ -5,13 +5,17 @@ use std::path::Path;
 
 use rusqlite::{Connection, TransactionBehavior};
 
-use super::StoreError;
+use super::{keys, StoreError};
+use crate::webhook::secret;
 
 /// A numbered schema change.
 pub struct Migration {
     pub version: i64,
     pub name: &'static str,
     pub sql: &'static str,
+    /// Data changes SQL alone cannot make, run after `sql` in the same
+    /// transaction.
+    pub then: Option<fn(&Connection) -> rusqlite::Result<()>>,
 }
 
 /// Every migration, in order; `version` is the file's number.
@@ -20,11 +24,19 @@ pub const MIGRATIONS: &[Migration] = &[
         version: 1,
         name: "0001_initial.sql",
         sql: include_str!("../../migrations/0001_initial.sql"),
+        then: None,
     },
     Migration {
         version: 2,
         name: "0002_webhooks.sql",
         sql: include_str!("../../migrations/0002_webhooks.sql"),
+        then: None,
+    },
+    Migration {
+        version: 3,
+        name: "0003_dispatcher_namespaces.sql",
+        sql: include_str!("../../migrations/0003_dispatcher_namespaces.sql"),
+        then: Some(sign_existing_webhooks),
     },
 ];
 
@@ -40,7 +52,8 @@ pub fn apply(conn: &mut Connection, path: &Path) -> Result<(), StoreError> {
     check_not_newer(current, path)?;
 
     for migration in MIGRATIONS.iter().filter(|m| m.version > current) {
-        apply_one(conn, migration).map_err(|e| StoreError::sqlite("migrating", path, e))?;
+        let from = user_version(conn).unwrap_or(current);
+        apply_one(conn, migration).map_err(|e| StoreError::migration(path, migration, from, e))?;
         tracing::info!(
             version = migration.version,
             file = migration.name,
@@ -68,8 +81,31 @@ fn apply_one(conn: &mut Connection, migration: &Migration) -> rusqlite::Result<(
         return Ok(());
     }
     tx.execute_batch(migration.sql)?;
+    if let Some(then) = migration.then {
+        then(&tx)?;
+    }
     tx.pragma_update(None, "user_version", migration.version)?;
     tx.commit()
+}
+
+/// Gives every key that has a webhook URL but no signing secret one, so no
+/// delivery ever goes out unsigned. Such keys got their URL from a version
+/// that stored URLs before it had secrets.
+fn sign_existing_webhooks(conn: &Connection) -> rusqlite::Result<()> {
+    let unsigned = keys::unsigned_webhooks(conn)?;
+    for id in &unsigned {
+        let secret = secret::generate()
+            .map_err(|e| rusqlite::Error::ToSqlConversionFailure(e.to_string().into()))?;
+        keys::set_secret_if_missing(conn, id, &secret)?;
+    }
+    if !unsigned.is_empty() {
+        tracing::warn!(
+            keys = unsigned.len(),
+            "created signing secrets for webhooks set before secrets existed; show one with \
+             `contactcmd gateway keys webhook <key-id> --secret`"
+        );
+    }
+    Ok(())
 }
 
 fn user_version(conn: &Connection) -> rusqlite::Result<i64> {

@@ -89,7 +89,7 @@ impl Worker {
 
     async fn ping(&self, key: &str) -> Action {
         let result = async {
-            let (key, delivery) = self.gateway.queue_ping(key).await?;
+            let (key, delivery) = self.gateway.queue_ping(key, self.settings.lease()).await?;
             let handoff =
                 handoff::attempt_now(self.gateway.store(), &self.settings, &delivery).await?;
             Ok::<_, Error>((key, handoff))

@@ -17,12 +17,13 @@ pub struct Outcome {
     pub verdict: AttemptVerdict,
 }
 
-/// Attempts delivery `id` (already claimed by the caller) and records it.
+/// Attempts delivery `id`, already claimed by `holder`, and records it.
 /// `None` if the delivery no longer exists or is not pending.
 pub async fn attempt(
     store: &Store,
     sender: &Sender,
     policy: &RetryPolicy,
+    holder: &str,
     id: &str,
 ) -> Result<Option<Outcome>, StoreError> {
     let Some((delivery, key)) = load(store, id)? else {
@@ -37,9 +38,9 @@ pub async fn attempt(
     let verdict = verdict(&response, attempt, max_attempts, policy);
     let row = attempt_row(&delivery.id, attempt, &response);
 
-    let recorded = verdict.clone();
+    let (recorded, holder) = (verdict.clone(), holder.to_string());
     store
-        .write(move |conn| deliveries::record_attempt(conn, &row, &recorded))
+        .write(move |conn| deliveries::record_attempt(conn, &holder, &row, &recorded))
         .await?;
     let outcome = Outcome {
         delivery,

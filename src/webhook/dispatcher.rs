@@ -14,6 +14,7 @@ use super::liveness::{self, HEARTBEAT_INTERVAL};
 use super::sender::Sender;
 use super::Settings;
 use crate::clock;
+use crate::store::dispatchers::DispatcherRow;
 use crate::store::{deliveries, dispatchers, Store, StoreError};
 
 /// Longest wait between looks at the database when nothing is due; a safety
@@ -51,11 +52,18 @@ impl Dispatcher {
     }
 
     /// Runs until `shutdown` is cancelled, then releases its leases.
+    ///
+    /// Delivery starts even if the database cannot be written to yet: the
+    /// heartbeat, which one-shot commands look for, registers this
+    /// dispatcher as soon as it can, and claims fail until then.
     pub async fn run(self, shutdown: CancellationToken) -> Result<(), StoreError> {
         let doorbell = Doorbell::bind().await.ok();
         let port = doorbell.as_ref().and_then(Doorbell::port);
-        self.register(port).await?;
-        let heartbeat = tokio::spawn(keep_alive(self.store.clone(), self.id.clone()));
+        let heartbeat = tokio::spawn(keep_alive(
+            self.store.clone(),
+            self.me(port),
+            self.wake_handle(),
+        ));
         tracing::info!(dispatcher = %self.id, doorbell_port = ?port, "webhook dispatcher started");
 
         while !shutdown.is_cancelled() {
@@ -79,12 +87,15 @@ impl Dispatcher {
         Ok(())
     }
 
-    async fn register(&self, port: Option<u16>) -> Result<(), StoreError> {
-        let (id, now, pid) = (self.id.clone(), clock::now_text(), std::process::id());
-        self.store
-            .write(move |conn| dispatchers::register(conn, &id, pid, port, &now))
-            .await?;
-        liveness::reap_dead(&self.store, &self.id).await
+    /// This dispatcher's registry row, before its first heartbeat.
+    fn me(&self, doorbell_port: Option<u16>) -> DispatcherRow {
+        DispatcherRow {
+            id: self.id.clone(),
+            pid: std::process::id(),
+            pid_namespace: crate::process::pid_namespace(),
+            doorbell_port,
+            heartbeat_at: String::new(),
+        }
     }
 
     /// Claims and starts every due delivery it has room for; returns how
@@ -109,7 +120,7 @@ impl Dispatcher {
     async fn claim(&self, room: usize) -> Result<Vec<String>, StoreError> {
         let holder = self.id.clone();
         let now = chrono::Utc::now();
-        let lease_until = clock::format_time(now + lease(&self.settings));
+        let lease_until = clock::format_time(now + self.settings.lease());
         let now = clock::format_time(now);
         let limit = u32::try_from(room).unwrap_or(u32::MAX);
         self.store
@@ -123,8 +134,9 @@ impl Dispatcher {
         };
         let (store, sender) = (self.store.clone(), self.sender.clone());
         let (policy, wake) = (self.settings.retry.clone(), self.wake.clone());
+        let holder = self.id.clone();
         tokio::spawn(async move {
-            if let Err(error) = attempt::attempt(&store, &sender, &policy, &id).await {
+            if let Err(error) = attempt::attempt(&store, &sender, &policy, &holder, &id).await {
                 tracing::warn!(delivery_id = %id, %error, "could not record webhook attempt");
             }
             drop(permit);
@@ -165,11 +177,6 @@ impl Dispatcher {
     }
 }
 
-/// How long a claim keeps others off a delivery: longer than any attempt.
-fn lease(settings: &Settings) -> chrono::Duration {
-    chrono::Duration::from_std(settings.timeout * 3).unwrap_or(chrono::Duration::seconds(30))
-}
-
 async fn rung(doorbell: Option<&Doorbell>) {
     match doorbell {
         Some(doorbell) => doorbell.rung().await,
@@ -177,20 +184,27 @@ async fn rung(doorbell: Option<&Doorbell>) {
     }
 }
 
-/// Refreshes this dispatcher's heartbeat and clears out dead peers.
-async fn keep_alive(store: Arc<Store>, id: String) {
+/// Registers this dispatcher and keeps its heartbeat fresh, and clears out
+/// dead peers, waking the dispatcher for any deliveries they held.
+async fn keep_alive(store: Arc<Store>, me: DispatcherRow, wake: Arc<Notify>) {
     let mut ticks = tokio::time::interval(HEARTBEAT_INTERVAL);
     loop {
         ticks.tick().await;
-        let (me, now) = (id.clone(), clock::now_text());
+        let row = DispatcherRow {
+            heartbeat_at: clock::now_text(),
+            ..me.clone()
+        };
         if let Err(error) = store
-            .write(move |conn| dispatchers::heartbeat(conn, &me, &now))
+            .write(move |conn| dispatchers::heartbeat(conn, &row))
             .await
         {
-            tracing::warn!(%error, "dispatcher heartbeat failed");
+            tracing::warn!(%error, "dispatcher heartbeat failed; one-shot commands will not \
+                see this gateway until it succeeds");
         }
-        if let Err(error) = liveness::reap_dead(&store, &id).await {
-            tracing::warn!(%error, "could not clear dead dispatchers");
+        match liveness::reap(&store, &me.id).await {
+            Ok(0) => {}
+            Ok(_) => wake.notify_one(),
+            Err(error) => tracing::warn!(%error, "could not clear dead dispatchers"),
         }
     }
 }

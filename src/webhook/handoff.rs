@@ -37,9 +37,6 @@ pub async fn deliver_or_hand_off(
     attempt_now(store, settings, id).await
 }
 
-/// How long a one-shot command holds a delivery it is attempting.
-pub const COMMAND_LEASE: chrono::Duration = chrono::Duration::seconds(60);
-
 /// The lease holder name of this one-shot command process.
 pub fn command_holder() -> String {
     format!("command_{}", std::process::id())
@@ -49,10 +46,11 @@ pub fn command_holder() -> String {
 pub async fn attempt_now(store: &Store, settings: &Settings, id: &str) -> Result<Handoff, Error> {
     let holder = command_holder();
     let now = chrono::Utc::now();
-    let lease_until = clock::format_time(now + COMMAND_LEASE);
+    let lease_until = clock::format_time(now + settings.lease());
     let (owned, now) = (id.to_string(), clock::format_time(now));
+    let claimer = holder.clone();
     let claimed = store
-        .write(move |conn| deliveries::claim_one(conn, &owned, &holder, &now, &lease_until))
+        .write(move |conn| deliveries::claim_one(conn, &owned, &claimer, &now, &lease_until))
         .await?;
     if !claimed {
         return Ok(Handoff::Busy);
@@ -60,7 +58,7 @@ pub async fn attempt_now(store: &Store, settings: &Settings, id: &str) -> Result
 
     let sender = Sender::new(settings.timeout)
         .map_err(|e| Error::Internal(format!("cannot build the webhook HTTP client: {e}")))?;
-    match attempt::attempt(store, &sender, &settings.retry, id).await? {
+    match attempt::attempt(store, &sender, &settings.retry, &holder, id).await? {
         Some(outcome) => Ok(Handoff::Attempted(Box::new(outcome))),
         None => Ok(Handoff::Busy),
     }

@@ -33,6 +33,13 @@ pub struct Settings {
     pub concurrency: usize,
 }
 
+impl Settings {
+    /// How long a claim keeps others off a delivery: longer than any attempt.
+    pub fn lease(&self) -> chrono::Duration {
+        chrono::Duration::from_std(self.timeout * 3).unwrap_or(chrono::Duration::seconds(30))
+    }
+}
+
 impl Default for Settings {
     fn default() -> Self {
         Settings {

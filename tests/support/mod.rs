@@ -193,10 +193,32 @@ impl Gateway {
 
     /// Starts `gateway serve` on an ephemeral port and waits until it listens.
     pub async fn serve(&self) -> Server {
+        self.serve_with(self.command()).await
+    }
+
+    /// Starts `gateway serve` as process 1 of a pid namespace of its own, as
+    /// in a container, so its pids mean nothing to the other processes.
+    /// `None` after a loud SKIPPED line where no namespace can be made (not
+    /// root); with `CI` set that fails the test instead.
+    pub async fn serve_in_own_pid_namespace(&self, test: &str) -> Option<Server> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test} needs root for a pid namespace, and CI must run it"
+            );
+            eprintln!("SKIPPED {test}: making a pid namespace needs root");
+            return None;
+        }
+        let mut command = Command::new("unshare");
+        command.args(["--pid", "--fork", "--kill-child", BIN]);
+        Some(self.serve_with(self.configure(command)).await)
+    }
+
+    async fn serve_with(&self, mut command: Command) -> Server {
         let n = self.servers.fetch_add(1, Ordering::Relaxed);
         let log = self.path().join(format!("serve-{n}.stderr"));
-        let mut child = self
-            .command()
+        let mut child = command
             .args(["gateway", "serve", "--bind", "127.0.0.1:0"])
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
@@ -276,7 +298,12 @@ impl Gateway {
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(BIN);
+        self.configure(Command::new(BIN))
+    }
+
+    /// `command`, which runs the binary, pointed at this data directory with
+    /// a quiet, proxy-free environment.
+    fn configure(&self, mut command: Command) -> Command {
         command
             .arg("--data-dir")
             .arg(self.path())
