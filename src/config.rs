@@ -38,6 +38,9 @@ pub struct WebhooksConfig {
     pub timeout_secs: Option<f64>,
     /// Deliveries in flight at once.
     pub concurrency: Option<usize>,
+    /// Longest wait between looks at the database when nothing wakes the
+    /// dispatcher, in seconds.
+    pub idle_poll_secs: Option<f64>,
 }
 
 impl WebhooksConfig {
@@ -56,6 +59,9 @@ impl WebhooksConfig {
                 .timeout_secs
                 .map_or(defaults.timeout, Duration::from_secs_f64),
             concurrency: self.concurrency.unwrap_or(defaults.concurrency),
+            idle_poll: self
+                .idle_poll_secs
+                .map_or(defaults.idle_poll, Duration::from_secs_f64),
         }
     }
 
@@ -72,6 +78,9 @@ impl WebhooksConfig {
         }
         if self.timeout_secs.is_some_and(|t| !positive(t)) {
             return Err("[webhooks] timeout_secs must be a positive number of seconds".into());
+        }
+        if self.idle_poll_secs.is_some_and(|t| !positive(t)) {
+            return Err("[webhooks] idle_poll_secs must be a positive number of seconds".into());
         }
         if self.concurrency == Some(0) {
             return Err("[webhooks] concurrency must be at least 1".into());

@@ -35,8 +35,9 @@ pub async fn open_serving(
     config: &Config,
 ) -> anyhow::Result<(Arc<Gateway>, Dispatcher)> {
     let store = Arc::new(Store::open(&data.database())?);
-    let dispatcher = Dispatcher::new(store.clone(), config.webhooks.settings())
+    let mut dispatcher = Dispatcher::new(store.clone(), config.webhooks.settings())
         .context("building the webhook HTTP client")?;
+    dispatcher.register().await;
     let transports = Transports::from_config(&config.transport, &data.outbox());
     let wake = Some(dispatcher.wake_handle());
     let gateway = Arc::new(Gateway::new(store, transports, wake));

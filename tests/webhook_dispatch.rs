@@ -293,7 +293,9 @@ async fn a_one_shot_attempt_that_fails_is_retried_by_the_next_server() {
 
 #[tokio::test]
 async fn a_one_shot_decision_with_a_server_running_hands_off_to_it() {
-    let hooked = Hooked::new(&Config::fast()).await;
+    // The server looks at the database on its own only once a minute, so
+    // deliveries within the deadline prove the command woke it.
+    let hooked = Hooked::new(&Config::fast().idle_poll(60.0)).await;
     let server = hooked.gateway.serve().await;
     let ids = submit_many(&hooked, &server, 2).await;
 
@@ -359,6 +361,68 @@ async fn wait_for_a_new_dispatcher_to_look_around(
             .then_some(())
     })
     .await;
+}
+
+#[tokio::test]
+async fn a_dispatcher_keeps_at_most_its_concurrency_in_flight() {
+    // With two slots and a receiver that holds every request until the 2 s
+    // timeout, a third request can only start once one of the first two has
+    // timed out: arriving any earlier means the bound was not kept.
+    let hooked = Hooked::new(&Config::fast().retries(&[]).timeout(2.0).concurrency(2)).await;
+    hooked.receiver.answer(Reply::Hang);
+    let server = hooked.gateway.serve().await;
+    for action_id in submit_many(&hooked, &server, 4).await {
+        server.deny(&action_id, None).await;
+    }
+
+    let requests = hooked.receiver.wait_for(4).await;
+
+    let first = requests[0].at;
+    for later in &requests[2..] {
+        let waited = later.at.duration_since(first);
+        assert!(
+            waited >= Duration::from_millis(1_900),
+            "a third request started {waited:?} after the first, before a slot was free"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_lease_held_by_a_vanished_holder_is_honoured_until_it_runs_out() {
+    // A lease from a holder no dispatcher row accounts for (a one-shot
+    // command that died, say) can only run out: nobody may send before then.
+    let hooked = Hooked::new(&Config::fast()).await;
+    let server = hooked.gateway.serve().await;
+    let action_id = server.submit(&hooked.key, RECIPIENT).await;
+    hooked.receiver.answer(Reply::Status(500));
+    server.deny(&action_id, None).await;
+    let id = text(&hooked.gateway.delivery_of(&action_id).await["id"]);
+    hooked.gateway.wait_for_status(&id, "failed").await;
+    hooked.receiver.answer(OK);
+    let before = hooked.receiver.count();
+
+    let path = hooked.gateway.path().join("gateway.db");
+    let conn = rusqlite::Connection::open(path).expect("open the database");
+    conn.busy_timeout(Duration::from_secs(5))
+        .expect("busy timeout");
+    let until: String = conn
+        .query_row(
+            "UPDATE webhook_deliveries SET status = 'pending', max_attempts = attempts + 1, \
+                 next_attempt_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), \
+                 claimed_by = 'command_999999999', \
+                 claimed_until = strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '+2 seconds') \
+             WHERE id = ?1 RETURNING claimed_until",
+            [&id],
+            |row| row.get(0),
+        )
+        .expect("stage a held lease");
+    let delivered = hooked.gateway.wait_for_status(&id, "delivered").await;
+
+    let attempted = text(&delivered["attempts"][before]["attempted_at"]);
+    assert!(
+        attempted >= until,
+        "sent at {attempted}, inside the lease that ran to {until}"
+    );
 }
 
 #[tokio::test]

@@ -1,11 +1,12 @@
 //! What a webhook event is, end to end over a real `gateway serve`
 //! subprocess, its SQLite file and a loopback receiver: the one event each
 //! of sent, denied and failed produces (payload fields and headers), also
-//! when two servers race to decide; its signature and a rotated secret's
-//! double signature; when no delivery is written at all; the URL an event
-//! keeps; the delivery log's filters; `keys list`'s latest result;
-//! `webhook test`; URLs refused when set; and a host name URL resolved
-//! through the delivery-time guard.
+//! when two servers race to decide; its signature, a rotated secret's
+//! double signature and its end after the grace period; when no delivery is
+//! written at all; the URL an event keeps; the delivery log's filters;
+//! `keys list`'s latest result; `webhook test`; URLs refused when set; host
+//! names checked by the delivery-time guard; and proxies in the environment
+//! left unused.
 
 mod support;
 
@@ -242,6 +243,37 @@ async fn after_rotation_each_of_two_signatures_verifies_with_one_secret() {
 }
 
 #[tokio::test]
+async fn once_the_rotation_grace_is_over_only_the_new_secret_signs() {
+    let hooked = Hooked::new(&Config::fast()).await;
+    let old = hooked.secret.clone();
+    let rotated = hooked
+        .gateway
+        .json(&["keys", "webhook", &hooked.key.id, "--rotate-secret"])
+        .await;
+    let new = text(&rotated["signing_secret"]);
+    // The 24 hours pass in the database, where the grace period is kept.
+    let path = hooked.gateway.path().join("gateway.db");
+    let conn = rusqlite::Connection::open(path).expect("open the database");
+    conn.execute(
+        "UPDATE api_keys SET previous_secret_expires_at = \
+             strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 seconds')",
+        [],
+    )
+    .expect("end the grace period");
+    drop(conn);
+
+    let server = hooked.gateway.serve().await;
+    let action_id = server.submit(&hooked.key, RECIPIENT).await;
+    server.approve(&action_id).await;
+    let request = hooked.receiver.wait_for(1).await.remove(0);
+
+    let header = request.header("webhook-signature");
+    assert_eq!(header.split(' ').count(), 1, "header {header:?}");
+    assert!(request.signed_by(&new));
+    assert!(!request.signed_by(&old), "the expired secret still signs");
+}
+
+#[tokio::test]
 async fn a_key_without_a_webhook_gets_no_delivery() {
     let gateway = Gateway::new(&Config::fast());
     let key = gateway.add_key("no-hook").await;
@@ -465,19 +497,57 @@ async fn link_local_and_metadata_urls_are_refused_when_set() {
 
 #[tokio::test]
 async fn a_host_name_is_resolved_through_the_guard_at_delivery_time() {
-    // Only the allowed side can be shown: making a name resolve to a
-    // link-local address needs DNS or an edited /etc/hosts, so refusing
-    // such a name at delivery time is not tested here.
+    // The server runs where /etc/hosts says what the names resolve to: one
+    // name reaches the receiver, another points at the metadata address,
+    // which set-time validation cannot see and delivery must refuse.
+    const TEST: &str = "a_host_name_is_resolved_through_the_guard_at_delivery_time";
+    let hooked = Hooked::new(&Config::fast().retries(&[])).await;
+    let hosts = "127.0.0.1 receiver.test\n169.254.169.254 sneaky.test\n";
+    let Some(server) = hooked.gateway.serve_with_hosts(hosts, TEST).await else {
+        return;
+    };
+    let port = hooked.receiver.port();
+
+    hooked
+        .gateway
+        .set_webhook(&hooked.key, &format!("http://receiver.test:{port}/hook"))
+        .await;
+    let allowed = server.submit(&hooked.key, RECIPIENT).await;
+    server.approve(&allowed).await;
+    delivered(&hooked.gateway, &allowed).await;
+    assert!(only_request_for(&hooked.receiver, &allowed).signed_by(&hooked.secret));
+
+    hooked
+        .gateway
+        .set_webhook(&hooked.key, &format!("http://sneaky.test:{port}/hook"))
+        .await;
+    let refused = server.submit(&hooked.key, RECIPIENT).await;
+    server.approve(&refused).await;
+    let id = text(&hooked.gateway.delivery_of(&refused).await["id"]);
+    let shown = hooked.gateway.wait_for_status(&id, "failed").await;
+    let error = text(&shown["attempts"][0]["error"]);
+    assert!(error.contains("link-local or metadata"), "{error}");
+    assert_eq!(hooked.receiver.count(), 1, "the refused delivery was sent");
+}
+
+#[tokio::test]
+async fn a_proxy_in_the_environment_is_not_used_for_deliveries() {
+    // A proxy would resolve the receiver's host itself, past the address
+    // guard, and carry loopback deliveries off the machine.
     let hooked = Hooked::new(&Config::fast()).await;
-    let by_name = format!("http://localhost:{}/hook", hooked.receiver.port());
-    hooked.gateway.set_webhook(&hooked.key, &by_name).await;
-    let server = hooked.gateway.serve().await;
+    let proxy = Receiver::start();
+    let proxy_url = format!("http://127.0.0.1:{}", proxy.port());
+    let env: Vec<(&str, &str)> = ["HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"]
+        .into_iter()
+        .map(|var| (var, proxy_url.as_str()))
+        .collect();
+    let server = hooked.gateway.serve_with_env(&env).await;
     let action_id = server.submit(&hooked.key, RECIPIENT).await;
     server.approve(&action_id).await;
 
     delivered(&hooked.gateway, &action_id).await;
-    let request = only_request_for(&hooked.receiver, &action_id);
-    assert!(request.signed_by(&hooked.secret));
+    only_request_for(&hooked.receiver, &action_id);
+    assert_eq!(proxy.count(), 0, "a delivery went through the proxy");
 }
 
 /// A loopback URL nobody listens on: a port the OS just handed out and took

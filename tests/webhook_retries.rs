@@ -3,7 +3,8 @@
 //! under one webhook-id until delivered; after the last attempt the
 //! delivery is failed and a manual retry sends it again; 410 stops at once;
 //! `Retry-After` on 429 and 503 is honoured; redirects are failures, never
-//! followed; each failed attempt is logged without the secret.
+//! followed; each failed attempt is logged without the secret, and the log
+//! keeps the first KiB of each answer.
 
 mod support;
 
@@ -222,11 +223,32 @@ async fn failed_attempts_are_logged_at_warn_without_the_secret() {
         .find(|l| l.contains("webhook attempt failed"))
         .expect("a failure line");
     assert!(line.contains("WARN"), "{line}");
-    for needle in [id.as_str(), "agent", "127.0.0.1", "attempt=1", "500"] {
+    let action_id = text(&hooked.gateway.delivery(&id).await["delivery"]["action_id"]);
+    let needles = [
+        id.as_str(),
+        action_id.as_str(),
+        "agent",
+        "127.0.0.1",
+        "attempt=1",
+        "500",
+    ];
+    for needle in needles {
         assert!(line.contains(needle), "{needle:?} missing from {line}");
     }
     let key_bytes = hooked.secret.trim_start_matches("whsec_");
     assert!(!log.contains(key_bytes), "the secret leaked into the log");
+}
+
+#[tokio::test]
+async fn the_delivery_log_keeps_the_first_kib_of_an_answer() {
+    let hooked = Hooked::new(&Config::fast().retries(&[])).await;
+    hooked.receiver.answer(Reply::Long(500, 2_000));
+    let (_server, id) = approve_one(&hooked).await;
+
+    let shown = hooked.gateway.wait_for_status(&id, "failed").await;
+
+    let snippet = text(&shown["attempts"][0]["response_snippet"]);
+    assert_eq!(snippet, "x".repeat(1024));
 }
 
 fn time(value: &Value) -> chrono::DateTime<chrono::FixedOffset> {

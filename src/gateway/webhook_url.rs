@@ -47,9 +47,7 @@ fn check_host(url: &Url, text: &str) -> Result<(), Error> {
     };
     match url.host() {
         None => refused("it has no host"),
-        Some(Host::Domain(name))
-            if METADATA_HOSTS.contains(&name.to_ascii_lowercase().as_str()) =>
-        {
+        Some(Host::Domain(name)) if is_metadata_host(name) => {
             refused("it names a cloud metadata service")
         }
         Some(Host::Domain(_)) => Ok(()),
@@ -63,13 +61,21 @@ fn check_host(url: &Url, text: &str) -> Result<(), Error> {
     }
 }
 
-/// Link-local addresses (where cloud metadata services live) and the
-/// unspecified address; loopback and private ranges stay allowed because
-/// agents often run on the same machine or network.
+/// Whether `name` is a metadata service's host name, also when written
+/// with the trailing dot of a fully qualified name.
+fn is_metadata_host(name: &str) -> bool {
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    METADATA_HOSTS.contains(&name.as_str())
+}
+
+/// Link-local addresses (where most cloud metadata services live), other
+/// metadata addresses and the unspecified address, also when an IPv6
+/// address carries one of them; loopback and private ranges stay allowed
+/// because agents often run on the same machine or network.
 pub fn is_forbidden(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(ip) => is_forbidden_v4(ip),
-        IpAddr::V6(ip) => match ip.to_ipv4_mapped() {
+        IpAddr::V6(ip) => match embedded_ipv4(ip) {
             Some(v4) => is_forbidden_v4(v4),
             None => is_forbidden_v6(ip),
         },
@@ -77,7 +83,28 @@ pub fn is_forbidden(ip: IpAddr) -> bool {
 }
 
 fn is_forbidden_v4(ip: Ipv4Addr) -> bool {
-    ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast()
+    // 100.100.100.200 is Alibaba Cloud's metadata service, outside link-local.
+    let alibaba_metadata = ip == Ipv4Addr::new(100, 100, 100, 200);
+    ip.is_link_local() || ip.is_unspecified() || ip.is_broadcast() || alibaba_metadata
+}
+
+/// The IPv4 address an IPv6 one stands for: IPv4-mapped (`::ffff:a.b.c.d`),
+/// IPv4-compatible (`::a.b.c.d`), NAT64 (`64:ff9b::/96`) or 6to4
+/// (`2002:AABB:CCDD::/48`), each of which may reach the IPv4 address.
+fn embedded_ipv4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    let s = ip.segments();
+    let low = |a: u16, b: u16| Ipv4Addr::from((u32::from(a) << 16) | u32::from(b));
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    match s {
+        // `::` and `::1` are the unspecified and loopback addresses themselves.
+        [0, 0, 0, 0, 0, 0, 0, 0 | 1] => None,
+        [0, 0, 0, 0, 0, 0, a, b] => Some(low(a, b)),
+        [0x64, 0xff9b, 0, 0, 0, 0, a, b] => Some(low(a, b)),
+        [0x2002, a, b, ..] => Some(low(a, b)),
+        _ => None,
+    }
 }
 
 fn is_forbidden_v6(ip: Ipv6Addr) -> bool {
@@ -115,5 +142,24 @@ mod tests {
         assert!(validate("http://[::ffff:169.254.169.254]/").is_err());
         assert!(validate("http://metadata.google.internal/").is_err());
         assert!(validate("http://0.0.0.0/").is_err());
+    }
+
+    #[test]
+    fn refuses_metadata_addresses_however_they_are_spelled() {
+        assert!(validate("http://metadata.google.internal./").is_err());
+        assert!(validate("http://METADATA.google.internal/").is_err());
+        assert!(validate("http://100.100.100.200/latest/meta-data").is_err());
+        assert!(validate("http://[::a9fe:a9fe]/").is_err());
+        assert!(validate("http://[64:ff9b::a9fe:a9fe]/").is_err());
+        assert!(validate("http://[2002:a9fe:a9fe::1]/").is_err());
+        assert!(validate("http://[fd00:ec2::254]/").is_err());
+    }
+
+    #[test]
+    fn ipv6_forms_of_allowed_addresses_stay_allowed() {
+        assert!(validate("http://[::1]/").is_ok());
+        assert!(validate("http://[::ffff:127.0.0.1]/").is_ok());
+        assert!(validate("http://[64:ff9b::a00:5]/").is_ok());
+        assert!(validate("http://[2001:db8::1]/").is_ok());
     }
 }

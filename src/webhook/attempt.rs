@@ -127,18 +127,21 @@ fn log(outcome: &Outcome) {
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
         .unwrap_or_default();
+    let action_id = delivery.action_id.as_deref().unwrap_or("none");
+    let status = outcome
+        .response
+        .status_code
+        .map_or_else(|| "none".to_string(), |code| code.to_string());
     let latency_ms = outcome.response.latency.as_millis();
     match (&outcome.verdict, &outcome.response.error) {
         (AttemptVerdict::Delivered, _) => tracing::info!(
-            delivery_id = %delivery.id, action_id = ?delivery.action_id, key = %delivery.key_name,
-            host, attempt = outcome.attempt, status = ?outcome.response.status_code, latency_ms,
-            "webhook delivered"
+            delivery_id = %delivery.id, action_id, key = %delivery.key_name, host,
+            attempt = outcome.attempt, status, latency_ms, "webhook delivered"
         ),
         (verdict, error) => tracing::warn!(
-            delivery_id = %delivery.id, action_id = ?delivery.action_id, key = %delivery.key_name,
-            host, attempt = outcome.attempt, status = ?outcome.response.status_code,
-            error = error.as_deref().unwrap_or("unknown"), next = ?verdict,
-            "webhook attempt failed"
+            delivery_id = %delivery.id, action_id, key = %delivery.key_name, host,
+            attempt = outcome.attempt, status, error = error.as_deref().unwrap_or("unknown"),
+            next = ?verdict, "webhook attempt failed"
         ),
     }
 }

@@ -17,10 +17,6 @@ use crate::clock;
 use crate::store::dispatchers::DispatcherRow;
 use crate::store::{deliveries, dispatchers, Store, StoreError};
 
-/// Longest wait between looks at the database when nothing is due; a safety
-/// net under the wake-ups, which are what normally start a send.
-const IDLE_LOOK: Duration = Duration::from_secs(1);
-
 /// How long in-flight attempts may finish after shutdown starts.
 const DRAIN_TIMEOUT: Duration = Duration::from_secs(3);
 
@@ -32,6 +28,8 @@ pub struct Dispatcher {
     settings: Settings,
     wake: Arc<Notify>,
     permits: Arc<Semaphore>,
+    /// Bound by [`Dispatcher::register`], so its port is in the first heartbeat.
+    doorbell: Option<Doorbell>,
 }
 
 impl Dispatcher {
@@ -41,9 +39,31 @@ impl Dispatcher {
             sender: Sender::new(settings.timeout)?,
             permits: Arc::new(Semaphore::new(settings.concurrency)),
             wake: Arc::new(Notify::new()),
+            doorbell: None,
             store,
             settings,
         })
+    }
+
+    /// Opens the doorbell and writes the first heartbeat, so one-shot
+    /// commands hand their webhooks to this process from now on. Call it
+    /// before announcing that the gateway is up. A failure is only logged:
+    /// the heartbeat keeps trying once the dispatcher runs.
+    pub async fn register(&mut self) {
+        if self.doorbell.is_none() {
+            self.doorbell = Doorbell::bind()
+                .await
+                .inspect_err(|error| tracing::warn!(%error, "no doorbell for one-shot commands"))
+                .ok();
+        }
+        let row = self.me();
+        let written = self
+            .store
+            .write(move |conn| dispatchers::heartbeat(conn, &row))
+            .await;
+        if let Err(error) = written {
+            tracing::warn!(%error, "could not register the webhook dispatcher; will retry");
+        }
     }
 
     /// Notifying this makes the dispatcher look for due deliveries now.
@@ -56,14 +76,14 @@ impl Dispatcher {
     /// Delivery starts even if the database cannot be written to yet: the
     /// heartbeat, which one-shot commands look for, registers this
     /// dispatcher as soon as it can, and claims fail until then.
-    pub async fn run(self, shutdown: CancellationToken) -> Result<(), StoreError> {
-        let doorbell = Doorbell::bind().await.ok();
-        let port = doorbell.as_ref().and_then(Doorbell::port);
-        let heartbeat = tokio::spawn(keep_alive(
-            self.store.clone(),
-            self.me(port),
-            self.wake_handle(),
-        ));
+    pub async fn run(mut self, shutdown: CancellationToken) -> Result<(), StoreError> {
+        if self.doorbell.is_none() {
+            self.register().await;
+        }
+        let me = self.me();
+        let port = me.doorbell_port;
+        let doorbell = self.doorbell.take();
+        let heartbeat = tokio::spawn(keep_alive(self.store.clone(), me, self.wake_handle()));
         tracing::info!(dispatcher = %self.id, doorbell_port = ?port, "webhook dispatcher started");
 
         while !shutdown.is_cancelled() {
@@ -71,7 +91,7 @@ impl Dispatcher {
                 Ok(wait) => wait,
                 Err(error) => {
                     tracing::warn!(%error, "webhook dispatch failed; will look again");
-                    IDLE_LOOK
+                    self.settings.idle_poll
                 }
             };
             tokio::select! {
@@ -87,14 +107,14 @@ impl Dispatcher {
         Ok(())
     }
 
-    /// This dispatcher's registry row, before its first heartbeat.
-    fn me(&self, doorbell_port: Option<u16>) -> DispatcherRow {
+    /// This dispatcher's registry row, with a heartbeat of now.
+    fn me(&self) -> DispatcherRow {
         DispatcherRow {
             id: self.id.clone(),
             pid: std::process::id(),
             pid_namespace: crate::process::pid_namespace(),
-            doorbell_port,
-            heartbeat_at: String::new(),
+            doorbell_port: self.doorbell.as_ref().and_then(Doorbell::port),
+            heartbeat_at: clock::now_text(),
         }
     }
 
@@ -104,7 +124,7 @@ impl Dispatcher {
         loop {
             let room = self.permits.available_permits();
             if room == 0 {
-                return Ok(IDLE_LOOK);
+                return Ok(self.settings.idle_poll);
             }
             let claimed = self.claim(room).await?;
             let full = claimed.len() == room;
@@ -147,12 +167,12 @@ impl Dispatcher {
     fn until_next_due(&self) -> Result<Duration, StoreError> {
         let next = self.store.read(deliveries::next_due_at)?;
         let Some(next) = next.as_deref().and_then(clock::parse_time) else {
-            return Ok(IDLE_LOOK);
+            return Ok(self.settings.idle_poll);
         };
         let wait = (next - chrono::Utc::now())
             .to_std()
             .unwrap_or(Duration::ZERO);
-        Ok(wait.min(IDLE_LOOK))
+        Ok(wait.min(self.settings.idle_poll))
     }
 
     /// Lets in-flight attempts finish briefly, then hands back every lease.

@@ -25,12 +25,18 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// Default number of deliveries in flight at once per process.
 pub const DEFAULT_CONCURRENCY: usize = 64;
 
+/// Default longest wait between a dispatcher's looks at the database when
+/// nothing wakes it: a safety net under the wake-ups (from this process, and
+/// from one-shot commands by the doorbell), which normally start a send.
+pub const DEFAULT_IDLE_POLL: Duration = Duration::from_secs(1);
+
 /// How deliveries are made, from `[webhooks]` in config.toml.
 #[derive(Clone, Debug)]
 pub struct Settings {
     pub retry: RetryPolicy,
     pub timeout: Duration,
     pub concurrency: usize,
+    pub idle_poll: Duration,
 }
 
 impl Settings {
@@ -46,6 +52,7 @@ impl Default for Settings {
             retry: RetryPolicy::default(),
             timeout: DEFAULT_TIMEOUT,
             concurrency: DEFAULT_CONCURRENCY,
+            idle_poll: DEFAULT_IDLE_POLL,
         }
     }
 }

@@ -49,6 +49,8 @@ const PROXY_VARS: &[&str] = &[
 pub struct Config {
     retry_schedule_secs: Vec<f64>,
     timeout_secs: Option<f64>,
+    concurrency: Option<usize>,
+    idle_poll_secs: Option<f64>,
     sms_command: Option<Vec<String>>,
 }
 
@@ -58,6 +60,8 @@ impl Config {
         Config {
             retry_schedule_secs: vec![0.1, 0.1],
             timeout_secs: None,
+            concurrency: None,
+            idle_poll_secs: None,
             sms_command: None,
         }
     }
@@ -71,6 +75,19 @@ impl Config {
     /// Time a receiver has to answer; the gateway's 10 s default otherwise.
     pub fn timeout(mut self, secs: f64) -> Config {
         self.timeout_secs = Some(secs);
+        self
+    }
+
+    /// Deliveries a dispatcher has in flight at once.
+    pub fn concurrency(mut self, deliveries: usize) -> Config {
+        self.concurrency = Some(deliveries);
+        self
+    }
+
+    /// Longest wait between a dispatcher's looks at the database when
+    /// nothing wakes it.
+    pub fn idle_poll(mut self, secs: f64) -> Config {
+        self.idle_poll_secs = Some(secs);
         self
     }
 
@@ -93,6 +110,12 @@ impl Config {
         );
         if let Some(timeout) = self.timeout_secs {
             text.push_str(&format!("timeout_secs = {timeout:?}\n"));
+        }
+        if let Some(concurrency) = self.concurrency {
+            text.push_str(&format!("concurrency = {concurrency}\n"));
+        }
+        if let Some(poll) = self.idle_poll_secs {
+            text.push_str(&format!("idle_poll_secs = {poll:?}\n"));
         }
         if let Some(argv) = &self.sms_command {
             // Debug quoting of plain strings is valid TOML.
@@ -212,6 +235,44 @@ impl Gateway {
         }
         let mut command = Command::new("unshare");
         command.args(["--pid", "--fork", "--kill-child", BIN]);
+        Some(self.serve_with(self.configure(command)).await)
+    }
+
+    /// Starts `gateway serve` with these extra environment variables.
+    pub async fn serve_with_env(&self, env: &[(&str, &str)]) -> Server {
+        let mut command = self.command();
+        command.envs(env.iter().copied());
+        self.serve_with(command).await
+    }
+
+    /// Starts `gateway serve` in a mount namespace of its own where
+    /// /etc/hosts holds only `hosts`, so test names resolve where the test
+    /// says. `None` after a loud SKIPPED line where that cannot be done (not
+    /// root); with `CI` set that fails the test instead.
+    pub async fn serve_with_hosts(&self, hosts: &str, test: &str) -> Option<Server> {
+        // SAFETY: geteuid has no preconditions.
+        if unsafe { libc::geteuid() } != 0 {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "{test} needs root for a mount namespace, and CI must run it"
+            );
+            eprintln!("SKIPPED {test}: making a mount namespace needs root");
+            return None;
+        }
+        let file = self.path().join("test-hosts");
+        std::fs::write(&file, hosts).expect("write the hosts file");
+        let script = "mount --bind \"$1\" /etc/hosts && shift && exec \"$@\"";
+        let mut command = Command::new("unshare");
+        command.args([
+            "--mount",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+            "sh",
+        ]);
+        command.arg(&file).arg(BIN);
         Some(self.serve_with(self.configure(command)).await)
     }
 

@@ -29,6 +29,8 @@ pub enum Reply {
     Status(u16),
     /// This status code (429 or 503) with `Retry-After: <secs>`.
     RetryAfter(u16, u64),
+    /// This status code with a body of this many bytes.
+    Long(u16, usize),
     /// 302 to this location.
     Redirect(String),
     /// Never answer; hold the connection until the client gives up.
@@ -335,12 +337,15 @@ async fn read_request(reader: &mut BufReader<TcpStream>) -> std::io::Result<Opti
 
 async fn write_answer(stream: &mut TcpStream, reply: &Reply) -> std::io::Result<()> {
     let (code, extra) = match reply {
-        Reply::Status(code) => (*code, String::new()),
+        Reply::Status(code) | Reply::Long(code, _) => (*code, String::new()),
         Reply::RetryAfter(code, secs) => (*code, format!("retry-after: {secs}\r\n")),
         Reply::Redirect(to) => (302, format!("location: {to}\r\n")),
         Reply::Hang | Reply::Drop => unreachable!("not an answer"),
     };
-    let body = format!("receiver said {code}");
+    let body = match reply {
+        Reply::Long(_, length) => "x".repeat(*length),
+        _ => format!("receiver said {code}"),
+    };
     let head = format!(
         "HTTP/1.1 {code} Test\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n{extra}\r\n",
         body.len()
