@@ -416,6 +416,10 @@ async fn webhook_test_delivers_a_signed_ping_and_exits_zero() {
         .await;
     assert!(run.succeeded(), "{run:#?}");
     assert!(run.stdout.contains("delivered (200"), "{run:#?}");
+    assert!(
+        run.stdout.contains("receiver said 200"),
+        "the answer is not shown: {run:#?}"
+    );
 
     let ping = hooked.receiver.wait_for(1).await.remove(0);
     assert!(ping.signed_by(&hooked.secret));
@@ -446,6 +450,7 @@ async fn webhook_test_reports_a_failing_receiver_and_exits_one() {
         "a ping gets one attempt: {report}"
     );
     assert!(text(&report["error"]).contains("500"));
+    assert_eq!(report["response_snippet"], "receiver said 500");
     assert_eq!(hooked.receiver.count(), 1);
 
     let unreachable = closed_port_url();

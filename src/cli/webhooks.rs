@@ -23,21 +23,26 @@ pub enum Report {
         delivery_id: String,
         status_code: Option<u16>,
         latency_ms: u128,
+        /// The start of the receiver's answer.
+        response_snippet: Option<String>,
     },
     /// The attempt failed; a running gateway will retry at `next_attempt_at`.
     Retrying {
         delivery_id: String,
         error: String,
         next_attempt_at: String,
+        response_snippet: Option<String>,
     },
     Failed {
         delivery_id: String,
         error: String,
+        response_snippet: Option<String>,
     },
+    /// No attempt could be made here (the database was busy, say); the
+    /// delivery stays queued for the next gateway that runs.
+    NotAttempted { delivery_id: String, error: String },
     /// Another process is sending it right now.
-    InProgress {
-        delivery_id: String,
-    },
+    InProgress { delivery_id: String },
 }
 
 /// Hands the delivery to a live dispatcher, or attempts it once here.
@@ -50,10 +55,9 @@ pub async fn hand_off(gateway: &Gateway, settings: &Settings, delivery_id: &str)
         },
         Ok(Handoff::Attempted(outcome)) => report_outcome(&outcome),
         Ok(Handoff::Busy) => Report::InProgress { delivery_id: id },
-        Err(error) => Report::Retrying {
+        Err(error) => Report::NotAttempted {
             delivery_id: id,
             error: error.to_string(),
-            next_attempt_at: "when a gateway runs".into(),
         },
     }
 }
@@ -61,18 +65,25 @@ pub async fn hand_off(gateway: &Gateway, settings: &Settings, delivery_id: &str)
 fn report_outcome(outcome: &Outcome) -> Report {
     let delivery_id = outcome.delivery.id.clone();
     let error = outcome.response.error.clone().unwrap_or_default();
+    let response_snippet = outcome.response.snippet.clone();
     match &outcome.verdict {
         AttemptVerdict::Delivered => Report::Delivered {
             delivery_id,
             status_code: outcome.response.status_code,
             latency_ms: outcome.response.latency.as_millis(),
+            response_snippet,
         },
         AttemptVerdict::Retry { at } => Report::Retrying {
             delivery_id,
             error,
             next_attempt_at: at.clone(),
+            response_snippet,
         },
-        AttemptVerdict::GiveUp => Report::Failed { delivery_id, error },
+        AttemptVerdict::GiveUp => Report::Failed {
+            delivery_id,
+            error,
+            response_snippet,
+        },
     }
 }
 
@@ -99,6 +110,9 @@ pub fn describe(report: &Report) -> String {
              by a running gateway."
         ),
         Report::Failed { error, .. } => format!("Webhook: delivery failed ({error})."),
+        Report::NotAttempted { error, .. } => format!(
+            "Webhook: not attempted ({error}); it stays queued for the next gateway that runs."
+        ),
         Report::InProgress { .. } => "Webhook: another process is delivering it now.".into(),
     }
 }
@@ -257,7 +271,25 @@ pub async fn test(
         key.name
     );
     println!("{}", describe(&report).replace("Webhook: ", "Answer: "));
+    if let Some(snippet) = response_snippet(&report) {
+        println!("Receiver said: {}", preview(snippet, 200));
+    }
     Ok(delivered)
+}
+
+fn response_snippet(report: &Report) -> Option<&str> {
+    match report {
+        Report::Delivered {
+            response_snippet, ..
+        }
+        | Report::Retrying {
+            response_snippet, ..
+        }
+        | Report::Failed {
+            response_snippet, ..
+        } => response_snippet.as_deref(),
+        _ => None,
+    }
 }
 
 /// A delivery as listed in JSON.

@@ -2,8 +2,9 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
-/// A stored API key (never the plaintext).
-#[derive(Clone, Debug, PartialEq)]
+/// A stored API key (never the plaintext). Its `Debug` form leaves the
+/// signing secrets out, so a key in a log line never carries them.
+#[derive(Clone, PartialEq)]
 pub struct KeyRow {
     pub id: String,
     pub name: String,
@@ -18,6 +19,30 @@ pub struct KeyRow {
     /// The secret before the last rotation, still signing until it expires.
     pub previous_webhook_secret: Option<String>,
     pub previous_secret_expires_at: Option<String>,
+}
+
+impl std::fmt::Debug for KeyRow {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| "<redacted>");
+        f.debug_struct("KeyRow")
+            .field("id", &self.id)
+            .field("name", &self.name)
+            .field("display_prefix", &self.display_prefix)
+            .field("created_at", &self.created_at)
+            .field("last_used_at", &self.last_used_at)
+            .field("revoked_at", &self.revoked_at)
+            .field("webhook_url", &self.webhook_url)
+            .field("webhook_secret", &redacted(&self.webhook_secret))
+            .field(
+                "previous_webhook_secret",
+                &redacted(&self.previous_webhook_secret),
+            )
+            .field(
+                "previous_secret_expires_at",
+                &self.previous_secret_expires_at,
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 const SELECT_KEY: &str = "SELECT id, name, key_hash, display_prefix, created_at, last_used_at, \
@@ -148,4 +173,29 @@ fn key_from_row(row: &Row<'_>) -> rusqlite::Result<KeyRow> {
         previous_webhook_secret: row.get(9)?,
         previous_secret_expires_at: row.get(10)?,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_key_printed_for_debugging_hides_its_signing_secrets() {
+        let key = KeyRow {
+            id: "k1".into(),
+            name: "bot".into(),
+            key_hash: vec![1, 2, 3],
+            display_prefix: "gw_12345678".into(),
+            created_at: "2026-12-04T00:00:00.000Z".into(),
+            last_used_at: None,
+            revoked_at: None,
+            webhook_url: Some("http://127.0.0.1/hook".into()),
+            webhook_secret: Some("whsec_current".into()),
+            previous_webhook_secret: Some("whsec_previous".into()),
+            previous_secret_expires_at: None,
+        };
+        let printed = format!("{key:?}");
+        assert!(!printed.contains("whsec_"), "{printed}");
+        assert!(printed.contains("gw_12345678"), "{printed}");
+    }
 }

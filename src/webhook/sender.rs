@@ -18,14 +18,28 @@ pub const SNIPPET_BYTES: usize = 1024;
 /// `user-agent` on every delivery.
 pub const USER_AGENT: &str = concat!("contactcmd-gateway/", env!("CARGO_PKG_VERSION"));
 
-/// Everything needed to make one attempt.
-#[derive(Clone, Debug)]
+/// Everything needed to make one attempt. Its `Debug` form leaves the
+/// secrets out.
+#[derive(Clone)]
 pub struct Request {
     pub delivery_id: String,
     pub url: String,
     pub payload: String,
     /// The current secret first, then a rotated-out one still in its grace period.
     pub secrets: Vec<String>,
+}
+
+impl std::fmt::Debug for Request {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Request")
+            .field("delivery_id", &self.delivery_id)
+            .field("url", &self.url)
+            .field(
+                "secrets",
+                &format_args!("<{} redacted>", self.secrets.len()),
+            )
+            .finish_non_exhaustive()
+    }
 }
 
 /// What one attempt found out.
