@@ -1,6 +1,6 @@
-//! Every bad input issue 2 lists, over HTTP and on the command line: each
-//! gets the right 4xx (or exit code 2) with a message naming what is wrong,
-//! and leaves the database exactly as it was.
+//! Every kind of bad input, over HTTP and on the command line: each gets
+//! the right 4xx (or exit code 2) with a message naming what is wrong, and
+//! leaves the database exactly as it was.
 
 mod common;
 
@@ -477,4 +477,29 @@ async fn unknown_history_status_is_a_usage_error() {
     gateway
         .assert_cli_refused(&["history", "--status", "bogus"], &words)
         .await;
+}
+
+#[tokio::test]
+async fn a_limit_of_zero_is_a_usage_error() {
+    let gateway = Fixture::start().await;
+
+    for command in [&["queue"][..], &["history"], &["deliveries"]] {
+        let args = [command, &["--limit", "0"]].concat();
+        gateway.assert_cli_refused(&args, &["--limit", "0"]).await;
+    }
+}
+
+#[tokio::test]
+async fn a_config_file_that_does_not_parse_is_refused_naming_it() {
+    let dir = TestDir::with_config("[server]\nbind = \"not an address\"\n");
+    let config = dir.data_dir().join("config.toml").display().to_string();
+
+    dir.gateway(&["queue"])
+        .await
+        .exit_code(1)
+        .stderr_mentions(&[&config, "bind"]);
+    dir.serve_expecting_failure()
+        .await
+        .exit_code(1)
+        .stderr_mentions(&[&config]);
 }

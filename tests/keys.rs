@@ -213,6 +213,34 @@ async fn ambiguous_key_prefix_is_refused_and_lists_every_candidate() {
 }
 
 #[tokio::test]
+async fn a_display_prefix_two_keys_share_is_refused_as_ambiguous() {
+    // New keys never share a display prefix, but keys issued before they
+    // were kept apart may; naming one must not pick either at random.
+    let dir = TestDir::new();
+    let first = dir.add_key_json("first").await;
+    let second = dir.add_key_json("second").await;
+    let prefix = str_field(&first, "display_prefix");
+    dir.db_for_writing()
+        .execute(
+            "UPDATE api_keys SET display_prefix = ?1 WHERE id = ?2",
+            [prefix, str_field(&second, "id")],
+        )
+        .expect("share the prefix");
+    let before = dir.snapshot();
+
+    dir.gateway(&["keys", "revoke", prefix])
+        .await
+        .exit_code(2)
+        .stderr_mentions(&["ambiguous", "first", "second"]);
+
+    assert_eq!(
+        dir.snapshot(),
+        before,
+        "an ambiguous revoke changed the database"
+    );
+}
+
+#[tokio::test]
 async fn webhook_url_is_set_shown_and_removed() {
     let dir = TestDir::new();
     let key = dir.add_key_json("bot").await;

@@ -344,3 +344,30 @@ async fn an_http_approval_whose_client_hangs_up_still_finishes_the_send() {
         "the send did not finish after the client left"
     );
 }
+
+#[tokio::test]
+async fn the_server_listens_where_the_config_says_and_logs_each_outbox_file() {
+    let port = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        probe.local_addr().expect("address").port()
+    };
+    let dir = TestDir::with_config(&format!("[server]\nbind = \"127.0.0.1:{port}\"\n"));
+    let key = dir.add_key("bot").await;
+
+    let server = dir.start_server_as_configured();
+    assert_eq!(server.address.port(), port);
+    let id = server.queue_message(&key, &sms("+15550100", "Hi")).await;
+    server.approve(&id).await.ok();
+
+    let file = dir
+        .outbox()
+        .join(format!("{id}.json"))
+        .display()
+        .to_string();
+    let log = server.stderr();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("outbox") && l.contains(&file)),
+        "the outbox file {file} is not in the log:\n{log}"
+    );
+}

@@ -72,7 +72,7 @@ pub enum GatewayCommand {
     #[command(after_help = "Example:\n  contactcmd gateway queue --limit 20 --json")]
     Queue {
         /// Show at most this many, newest first.
-        #[arg(long, default_value_t = 100)]
+        #[arg(long, default_value_t = 100, value_parser = at_least_one())]
         limit: u32,
     },
 
@@ -106,7 +106,7 @@ pub enum GatewayCommand {
         #[arg(long)]
         agent: Option<String>,
         /// Show at most this many.
-        #[arg(long, default_value_t = 50)]
+        #[arg(long, default_value_t = 50, value_parser = at_least_one())]
         limit: u32,
     },
 
@@ -132,7 +132,7 @@ pub struct DeliveriesArgs {
     #[arg(long, value_name = "KEY")]
     pub key: Option<String>,
     /// Show at most this many, newest first.
-    #[arg(long, default_value_t = 50)]
+    #[arg(long, default_value_t = 50, value_parser = at_least_one())]
     pub limit: u32,
 }
 
@@ -217,6 +217,11 @@ pub enum KeysCommand {
 
 fn parse_status(text: &str) -> Result<Status, String> {
     text.parse()
+}
+
+/// A `--limit`: zero would print nothing and look like an empty list.
+fn at_least_one() -> clap::builder::RangedI64ValueParser<u32> {
+    clap::value_parser!(u32).range(1..)
 }
 
 #[cfg(test)]

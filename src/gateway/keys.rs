@@ -88,12 +88,21 @@ pub fn resolve(store: &Store, query: &str) -> Result<KeyRow, Error> {
         ));
     }
     let found = store.read(|conn| keys::matching(conn, query))?;
-    if let Some(exact) = found
-        .iter()
-        .find(|k| k.id == query || k.display_prefix == query)
-    {
+    if let Some(exact) = found.iter().find(|k| k.id == query) {
         return Ok(exact.clone());
     }
+    // Display prefixes are only 32 bits of the key, so two keys issued by
+    // versions that did not keep them apart may share one.
+    let by_prefix: Vec<KeyRow> = found
+        .iter()
+        .filter(|k| k.display_prefix == query)
+        .cloned()
+        .collect();
+    let found = if by_prefix.is_empty() {
+        found
+    } else {
+        by_prefix
+    };
     match found.as_slice() {
         [] => Err(Error::NotFound(format!(
             "no API key matches {query:?}: run `contactcmd gateway keys list` to see key ids"

@@ -28,6 +28,10 @@ const PENDING_COUNT_TTL: Duration = Duration::from_secs(1);
 /// considered abandoned whatever its sender's pid says.
 const SEND_GRACE: Duration = Duration::from_secs(60);
 
+/// New keys drawn before giving up on one with an unused display prefix;
+/// with 32 bits of prefix, a second draw is already rare.
+const ISSUE_TRIES: usize = 5;
+
 /// The gateway engine over one database.
 pub struct Gateway {
     store: Arc<Store>,
@@ -191,7 +195,11 @@ impl Gateway {
 
         let outcome = self.send(&action).await;
         if let Err(error) = &outcome {
-            tracing::warn!(action_id = %id, %error, "send failed");
+            // A transport's error is often its program's stderr, which may
+            // echo the message it could not send: only its size at warn.
+            tracing::warn!(action_id = %id, channel = %action.channel, error_bytes = error.len(),
+                "send failed; the error is stored with the action");
+            tracing::debug!(action_id = %id, %error, "send failed");
         }
         let (owned_id, at) = (id.to_string(), clock::now_text());
         let decided = self
@@ -272,14 +280,23 @@ impl Gateway {
     }
 
     /// Issues a new key named `name`; the plaintext is returned only here.
+    /// Its display prefix is one no other key has, so it names this key alone.
     pub async fn add_key(&self, name: &str) -> Result<keys::IssuedKey, Error> {
-        let issued = keys::issue(name)?;
-        let row = issued.row.clone();
-        self.store
-            .write(move |conn| key_rows::insert(conn, &row))
-            .await?;
-        tracing::info!(key_id = %issued.row.id, name = %issued.row.name, "API key created");
-        Ok(issued)
+        for _ in 0..ISSUE_TRIES {
+            let issued = keys::issue(name)?;
+            let row = issued.row.clone();
+            let stored = self
+                .store
+                .write(move |conn| key_rows::insert_unless_prefix_taken(conn, &row))
+                .await?;
+            if stored {
+                tracing::info!(key_id = %issued.row.id, name = %issued.row.name, "API key created");
+                return Ok(issued);
+            }
+        }
+        Err(Error::Internal(format!(
+            "{ISSUE_TRIES} new keys in a row had a display prefix already in use"
+        )))
     }
 
     pub fn list_keys(&self) -> Result<Vec<KeyRow>, Error> {

@@ -64,6 +64,18 @@ pub fn insert(conn: &Connection, key: &KeyRow) -> rusqlite::Result<()> {
     Ok(())
 }
 
+/// Stores `key` unless another key has its display prefix; false if so.
+pub fn insert_unless_prefix_taken(conn: &Connection, key: &KeyRow) -> rusqlite::Result<bool> {
+    let taken: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM api_keys WHERE display_prefix = ?1)")?
+        .query_row([&key.display_prefix], |row| row.get(0))?;
+    if taken {
+        return Ok(false);
+    }
+    insert(conn, key)?;
+    Ok(true)
+}
+
 /// Every key, oldest first.
 pub fn list(conn: &Connection) -> rusqlite::Result<Vec<KeyRow>> {
     let sql = format!("{SELECT_KEY} ORDER BY id");

@@ -135,7 +135,13 @@ impl TestDir {
     /// Starts `gateway serve --bind BIND` with these environment variables
     /// set (say, `CONTACTCMD_LOG=debug`) and waits until it listens.
     pub fn start_server_with_env(&self, bind: &str, env: &[(&str, &str)]) -> Server {
-        self.spawn_server(Command::new(BIN), bind, env)
+        self.spawn_server(Command::new(BIN), Some(bind), env)
+    }
+
+    /// Starts `gateway serve` without `--bind`, so it listens where the
+    /// config says (or on the default address).
+    pub fn start_server_as_configured(&self) -> Server {
+        self.spawn_server(Command::new(BIN), None, &[])
     }
 
     /// Starts `gateway serve --bind BIND` inside `netns` and waits until it
@@ -148,18 +154,24 @@ impl TestDir {
         // `ip netns exec` execs the binary in place, so the child's pid is
         // the server's and stopping or killing it reaches the server.
         command.args(["netns", "exec", netns.name(), BIN]);
-        self.spawn_server(command, bind, &[])
+        self.spawn_server(command, Some(bind), &[])
     }
 
     /// Runs `command` (the binary, or something that execs it) with the
     /// serve arguments and waits for the line saying where it listens.
-    fn spawn_server(&self, mut command: Command, bind: &str, env: &[(&str, &str)]) -> Server {
+    fn spawn_server(
+        &self,
+        mut command: Command,
+        bind: Option<&str>,
+        env: &[(&str, &str)],
+    ) -> Server {
         let stderr_path = self.scratch(&format!("server-{}.stderr", unique_suffix()));
         let stderr = std::fs::File::create(&stderr_path).expect("create server stderr file");
         let mut child = command
             .arg("--data-dir")
             .arg(&self.data)
-            .args(["gateway", "serve", "--bind", bind])
+            .args(["gateway", "serve"])
+            .args(bind.map(|bind| ["--bind", bind]).into_iter().flatten())
             .env_remove("CONTACTCMD_DATA_DIR")
             .envs(env.iter().copied())
             .stdin(Stdio::null())
@@ -194,14 +206,25 @@ impl TestDir {
     /// Every stored row of every table, as text, to compare before and after.
     ///
     /// `last_used_at` is left out: it records successful use of a key, which
-    /// an earlier good request may still be writing in the background.
+    /// an earlier good request may still be writing in the background. So
+    /// is `dispatchers`, whose heartbeats change by themselves.
     pub fn snapshot(&self) -> Vec<String> {
         let conn = self.db();
-        let mut rows = Vec::new();
-        for table in ["api_keys", "actions"] {
-            rows.extend(table_rows(&conn, table));
-        }
-        rows
+        let mut statement = conn
+            .prepare(
+                "SELECT name FROM sqlite_master WHERE type = 'table' \
+                 AND name NOT LIKE 'sqlite_%' AND name != 'dispatchers' ORDER BY name",
+            )
+            .expect("list tables");
+        let tables: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .expect("list tables")
+            .map(|name| name.expect("table name"))
+            .collect();
+        tables
+            .iter()
+            .flat_map(|table| table_rows(&conn, table))
+            .collect()
     }
 
     pub fn count_actions(&self) -> i64 {
@@ -256,7 +279,8 @@ pub async fn run_contactcmd_with_env(
 }
 
 fn table_rows(conn: &Connection, table: &str) -> Vec<String> {
-    let sql = format!("SELECT * FROM {table} ORDER BY id");
+    // Every table but the attempt log has an id; rowid orders that one.
+    let sql = format!("SELECT * FROM {table} ORDER BY rowid");
     let mut statement = conn.prepare(&sql).expect("prepare snapshot query");
     let names: Vec<String> = statement
         .column_names()
