@@ -32,8 +32,10 @@ pub fn parse(body: &[u8], key_id: &str) -> Result<NewActionRow, Error> {
     let request = decode(body)?;
 
     let channel = parse_channel(request.channel.as_deref())?;
-    let recipient_address = recipient(channel, request.recipient_address.as_deref())?;
-    let recipient_name = optional_line("recipient_name", request.recipient_name, MAX_NAME_CHARS)?;
+    let (recipient_address, name_in_address) =
+        recipient(channel, request.recipient_address.as_deref())?;
+    let recipient_name = optional_line("recipient_name", request.recipient_name, MAX_NAME_CHARS)?
+        .or(name_in_address);
     let subject = subject(channel, request.subject)?;
     let text = message_body(request.body)?;
     let priority = parse_priority(request.priority.as_deref())?;
@@ -115,7 +117,10 @@ fn parse_channel(channel: Option<&str>) -> Result<Channel, Error> {
     channel.parse().map_err(Error::Invalid)
 }
 
-fn recipient(channel: Channel, address: Option<&str>) -> Result<String, Error> {
+/// The recipient's address, and the name given with it when an email
+/// address comes as a mailbox (`Ann Lee <ann@example.com>`), which agents
+/// written for earlier gateways may send.
+fn recipient(channel: Channel, address: Option<&str>) -> Result<(String, Option<String>), Error> {
     let address = address.map(str::trim).unwrap_or_default();
     if address.is_empty() {
         return Err(Error::invalid(
@@ -126,6 +131,9 @@ fn recipient(channel: Channel, address: Option<&str>) -> Result<String, Error> {
         return Err(Error::invalid(format!(
             "`recipient_address` is longer than {MAX_RECIPIENT_CHARS} characters"
         )));
+    }
+    if let Some(mailbox) = mailbox(channel, address) {
+        return Ok(mailbox);
     }
     let valid = match channel {
         Channel::Email => is_email(address),
@@ -142,7 +150,17 @@ fn recipient(channel: Channel, address: Option<&str>) -> Result<String, Error> {
             }
         )));
     }
-    Ok(address.to_string())
+    Ok((address.to_string(), None))
+}
+
+/// `Name <address>` for a channel that takes email addresses, split.
+fn mailbox(channel: Channel, text: &str) -> Option<(String, Option<String>)> {
+    if channel == Channel::Sms || !text.ends_with('>') {
+        return None;
+    }
+    let mailbox: lettre::message::Mailbox = text.parse().ok()?;
+    let name = mailbox.name.filter(|n| !n.trim().is_empty());
+    Some((mailbox.email.to_string(), name))
 }
 
 fn is_email(address: &str) -> bool {
@@ -229,6 +247,24 @@ mod tests {
     fn an_array_with_a_value_for_every_field_is_refused() {
         let body = br#" ["sms", "+15550100", null, null, "hi", null, null]"#;
         assert!(refusal(body).contains("must be a JSON object"));
+    }
+
+    #[test]
+    fn an_email_address_given_as_a_mailbox_is_split_into_address_and_name() {
+        let body = br#"{"channel": "email", "recipient_address": "Ann Lee <ann@example.com>",
+            "subject": "Hi", "body": "hi"}"#;
+        let row = parse(body, "key").unwrap();
+        assert_eq!(row.recipient_address, "ann@example.com");
+        assert_eq!(row.recipient_name.as_deref(), Some("Ann Lee"));
+        let named = br#"{"channel": "email", "recipient_address": "Ann <ann@example.com>",
+            "recipient_name": "Ann Lee", "subject": "Hi", "body": "hi"}"#;
+        assert_eq!(
+            parse(named, "key").unwrap().recipient_name.as_deref(),
+            Some("Ann Lee")
+        );
+        let sms = br#"{"channel": "sms", "recipient_address": "Ann <ann@example.com>",
+            "body": "hi"}"#;
+        assert!(parse(sms, "key").is_err());
     }
 
     #[test]
