@@ -201,23 +201,7 @@ async fn webhook(
     request: WebhookRequest<'_>,
     json: bool,
 ) -> Result<(), Error> {
-    let mut new_secret = None;
-    let key = if request.remove {
-        gateway.remove_webhook(query).await?
-    } else if let Some(url) = request.url {
-        let change = gateway.set_webhook(query, url).await?;
-        new_secret = change.new_secret;
-        change.key
-    } else {
-        gateway.find_key(query)?
-    };
-    let key = if request.rotate_secret {
-        let (key, secret) = gateway.rotate_secret(&key.id).await?;
-        new_secret = Some(secret);
-        key
-    } else {
-        key
-    };
+    let (key, new_secret) = change_webhook(gateway, query, &request).await?;
     let shown_secret = new_secret.clone().or_else(|| {
         request
             .show_secret
@@ -233,19 +217,41 @@ async fn webhook(
         }));
     }
     print_webhook_state(&key, &request);
-    if let Some(secret) = &shown_secret {
-        print_secret(
+    match &shown_secret {
+        Some(secret) => print_secret(
             secret,
             new_secret.is_some() && !request.rotate_secret,
             request.rotate_secret,
-        );
-    } else if request.show_secret {
-        println!(
+        ),
+        None if request.show_secret => println!(
             "Key {} has no signing secret yet: set a webhook URL first.",
             key.display_prefix
-        );
+        ),
+        None => {}
     }
     Ok(())
+}
+
+/// Makes the changes `request` asks for; returns the key as it now is, and
+/// the secret if one was created or rotated in.
+async fn change_webhook(
+    gateway: &Gateway,
+    query: &str,
+    request: &WebhookRequest<'_>,
+) -> Result<(KeyRow, Option<String>), Error> {
+    let (key, created) = match request.url {
+        _ if request.remove => (gateway.remove_webhook(query).await?, None),
+        Some(url) => {
+            let change = gateway.set_webhook(query, url).await?;
+            (change.key, change.new_secret)
+        }
+        None => (gateway.find_key(query)?, None),
+    };
+    if !request.rotate_secret {
+        return Ok((key, created));
+    }
+    let (key, secret) = gateway.rotate_secret(&key.id).await?;
+    Ok((key, Some(secret)))
 }
 
 fn print_webhook_state(key: &KeyRow, request: &WebhookRequest<'_>) {

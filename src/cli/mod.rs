@@ -93,18 +93,38 @@ async fn one_shot(
     json: bool,
 ) -> Result<ExitCode, Error> {
     let succeeded = match command {
-        GatewayCommand::Serve { .. } => return Err(serve_is_not_one_shot()),
-        GatewayCommand::Keys(keys) => keys::run(gateway, keys.command, json)
-            .await
-            .map(|()| true)?,
-        GatewayCommand::Queue { limit } => actions::queue(gateway, limit, json).map(|()| true)?,
         GatewayCommand::Approve { action_id } => {
             actions::approve(gateway, settings, &action_id, json).await?
         }
+        GatewayCommand::Webhook(args) => match args.command {
+            WebhookCommand::Test { key_id } => {
+                webhooks::test(gateway, settings, &key_id, json).await?
+            }
+        },
+        other => {
+            always_succeeds(gateway, settings, other, json).await?;
+            true
+        }
+    };
+    Ok(ExitCode::from(if succeeded {
+        EXIT_OK
+    } else {
+        EXIT_FAILURE
+    }))
+}
+
+/// The commands whose only failure is an error.
+async fn always_succeeds(
+    gateway: &Gateway,
+    settings: &Settings,
+    command: GatewayCommand,
+    json: bool,
+) -> Result<(), Error> {
+    match command {
+        GatewayCommand::Keys(keys) => keys::run(gateway, keys.command, json).await,
+        GatewayCommand::Queue { limit } => actions::queue(gateway, limit, json),
         GatewayCommand::Deny { action_id, reason } => {
-            actions::deny(gateway, settings, &action_id, reason, json)
-                .await
-                .map(|()| true)?
+            actions::deny(gateway, settings, &action_id, reason, json).await
         }
         GatewayCommand::History {
             status,
@@ -117,24 +137,17 @@ async fn one_shot(
                 limit,
                 offset: 0,
             };
-            actions::history(gateway, &filter, json).map(|()| true)?
+            actions::history(gateway, &filter, json)
         }
-        GatewayCommand::Deliveries(args) => webhooks::deliveries(gateway, settings, args, json)
-            .await
-            .map(|()| true)?,
-        GatewayCommand::Webhook(args) => match args.command {
-            WebhookCommand::Test { key_id } => {
-                webhooks::test(gateway, settings, &key_id, json).await?
-            }
-        },
-    };
-    Ok(ExitCode::from(if succeeded {
-        EXIT_OK
-    } else {
-        EXIT_FAILURE
-    }))
+        GatewayCommand::Deliveries(args) => {
+            webhooks::deliveries(gateway, settings, args, json).await
+        }
+        GatewayCommand::Serve { .. }
+        | GatewayCommand::Approve { .. }
+        | GatewayCommand::Webhook(_) => Err(misrouted()),
+    }
 }
 
-fn serve_is_not_one_shot() -> Error {
-    Error::Internal("serve is handled before one-shot commands".into())
+fn misrouted() -> Error {
+    Error::Internal("a command reached the wrong handler".into())
 }
