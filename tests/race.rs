@@ -8,7 +8,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{command_transport, eventually, run_contactcmd, sms, Endpoint, Server, TestDir};
+use common::{eventually, run_contactcmd, sms, Endpoint, HeldSends, Server, TestDir};
 use tokio::task::JoinSet;
 
 /// Deciders going through the HTTP admin API.
@@ -118,36 +118,28 @@ async fn approvals_during_a_held_send_are_refused(first: Way) {
     assert_eq!(gateway.sends(), [id]);
 }
 
-/// A gateway with one key whose SMS transport appends the action id to a
-/// file for each send, then waits until the test releases sends (at most
-/// 30 s, so a failed test leaves nothing running).
+/// A gateway with one key whose SMS transport notes each send and holds it
+/// until the test releases sends.
 struct CountingGateway {
     // Declared before `dir` so the server stops before its files go.
     server: Server,
     dir: TestDir,
+    held: HeldSends,
     key: String,
 }
-
-const COUNTING_SCRIPT: &str = "echo \"$CONTACTCMD_ACTION_ID\" >> \"$1\"; i=0; \
-    while [ ! -e \"$2\" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done";
 
 impl CountingGateway {
     async fn start() -> CountingGateway {
         let dir = TestDir::new();
-        let sends_log = dir.scratch("sends.log");
-        let release = dir.scratch("release");
-        let argv = [
-            "/bin/sh",
-            "-c",
-            COUNTING_SCRIPT,
-            "sh",
-            utf8(&sends_log),
-            utf8(&release),
-        ];
-        dir.write_config(&command_transport("sms", &argv));
+        let held = HeldSends::configure(&dir, "sms");
         let key = dir.add_key("bot").await;
         let server = dir.start_server();
-        CountingGateway { dir, server, key }
+        CountingGateway {
+            dir,
+            server,
+            held,
+            key,
+        }
     }
 
     async fn queue_one(&self) -> String {
@@ -157,13 +149,12 @@ impl CountingGateway {
 
     /// Lets held sends finish, and later ones run without waiting.
     fn release_sends(&self) {
-        std::fs::write(self.dir.scratch("release"), b"").expect("release sends");
+        self.held.release();
     }
 
     /// Action ids the transport was run for, one per send.
     fn sends(&self) -> Vec<String> {
-        let log = std::fs::read_to_string(self.dir.scratch("sends.log")).unwrap_or_default();
-        log.lines().map(str::to_string).collect()
+        self.held.started()
     }
 
     /// Completes once the transport has been started a second time.
@@ -273,8 +264,4 @@ fn assert_one_winner(verdicts: &[Verdict]) -> Decision {
         .collect();
     assert_eq!(winners.len(), 1, "not exactly one winner: {verdicts:?}");
     winners[0]
-}
-
-fn utf8(path: &Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
 }

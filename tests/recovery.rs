@@ -103,11 +103,7 @@ async fn send_older_than_any_send_may_take_is_failed_even_if_its_pid_is_alive() 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_refused_second_approval_does_not_make_a_running_send_look_interrupted() {
     let dir = TestDir::new();
-    let (sends, release) = (dir.scratch("sends.log"), dir.scratch("release"));
-    let script = "echo \"$CONTACTCMD_ACTION_ID\" >> \"$1\"; i=0; \
-        while [ ! -e \"$2\" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done";
-    let argv = ["/bin/sh", "-c", script, "sh", utf8(&sends), utf8(&release)];
-    dir.write_config(&common::command_transport("sms", &argv));
+    let held = common::HeldSends::configure(&dir, "sms");
     let key = dir.add_key("bot").await;
     let gateway = in_process_gateway(&dir);
     let agent = gateway.authenticate(Some(&key)).expect("key");
@@ -118,15 +114,10 @@ async fn a_refused_second_approval_does_not_make_a_running_send_look_interrupted
         let (gateway, id) = (gateway.clone(), id.clone());
         async move { gateway.approve(&id).await }
     });
-    common::eventually("the first approval's send to start", || async {
-        std::fs::read_to_string(&sends)
-            .ok()
-            .filter(|s| !s.is_empty())
-    })
-    .await;
+    held.wait_for(1).await;
     let second = gateway.approve(&id).await;
     let swept = gateway.fail_interrupted_sends().await.expect("sweep");
-    std::fs::write(&release, b"").expect("release the send");
+    held.release();
     let first = first.await.expect("first approval task");
 
     assert!(second.is_err(), "the second approval was not refused");
@@ -145,8 +136,4 @@ fn in_process_gateway(dir: &TestDir) -> std::sync::Arc<contactcmd::gateway::Gate
     let config = contactcmd::config::Config::load(&data.config()).expect("config");
     let gateway = contactcmd::server::open_gateway(&data, &config).expect("open the gateway");
     std::sync::Arc::new(gateway)
-}
-
-fn utf8(path: &std::path::Path) -> &str {
-    path.to_str().expect("temp paths are UTF-8")
 }

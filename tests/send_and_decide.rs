@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{command_transport, email, sms, Server, TestDir};
+use common::{command_transport, email, sms, HeldSends, Server, TestDir};
 use serde_json::{json, Value};
 
 #[tokio::test]
@@ -300,18 +300,7 @@ fn path_str(path: &std::path::Path) -> &str {
 #[tokio::test]
 async fn an_http_approval_whose_client_hangs_up_still_finishes_the_send() {
     let dir = TestDir::new();
-    let (sends, release) = (dir.scratch("sends.log"), dir.scratch("release"));
-    let script = "echo \"$CONTACTCMD_ACTION_ID\" >> \"$1\"; i=0; \
-        while [ ! -e \"$2\" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done";
-    let argv = [
-        "/bin/sh",
-        "-c",
-        script,
-        "sh",
-        path_str(&sends),
-        path_str(&release),
-    ];
-    dir.write_config(&command_transport("sms", &argv));
+    let held = HeldSends::configure(&dir, "sms");
     let key = dir.add_key("bot").await;
     let server = dir.start_server();
     let id = server.queue_message(&key, &sms("+15550100", "Hi")).await;
@@ -325,14 +314,9 @@ async fn an_http_approval_whose_client_hangs_up_still_finishes_the_send() {
     tokio::io::AsyncWriteExt::write_all(&mut client, request.as_bytes())
         .await
         .expect("send the approval");
-    common::eventually("the send to start", || async {
-        std::fs::read_to_string(&sends)
-            .ok()
-            .filter(|s| !s.is_empty())
-    })
-    .await;
+    held.wait_for(1).await;
     drop(client);
-    std::fs::write(&release, b"").expect("release the send");
+    held.release();
 
     let status = common::eventually("the send to finish", || async {
         let status = poll_status(&server, &key, &id).await["status"].clone();

@@ -668,6 +668,54 @@ pub fn command_transport(channel: &str, argv: &[&str]) -> String {
     format!("[transport.{channel}]\nkind = \"command\"\ncommand = {command}\n")
 }
 
+/// A command transport that notes each send's action id in a file, then
+/// holds the send open until the test releases it (at most 30 s, so a
+/// failed test leaves nothing running).
+pub struct HeldSends {
+    log: PathBuf,
+    release: PathBuf,
+}
+
+const HOLDING_SCRIPT: &str = "echo \"$CONTACTCMD_ACTION_ID\" >> \"$1\"; i=0; \
+    while [ ! -e \"$2\" ] && [ $i -lt 3000 ]; do sleep 0.01; i=$((i + 1)); done";
+
+impl HeldSends {
+    /// Writes `dir`'s config so `channel` goes through the holding transport.
+    pub fn configure(dir: &TestDir, channel: &str) -> HeldSends {
+        let held = HeldSends {
+            log: dir.scratch("sends.log"),
+            release: dir.scratch("release"),
+        };
+        let (log, release) = (utf8(&held.log), utf8(&held.release));
+        let argv = ["/bin/sh", "-c", HOLDING_SCRIPT, "sh", log, release];
+        dir.write_config(&command_transport(channel, &argv));
+        held
+    }
+
+    /// Action ids the transport was started for, one per send.
+    pub fn started(&self) -> Vec<String> {
+        let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+        log.lines().map(str::to_string).collect()
+    }
+
+    /// Waits until `n` sends have started.
+    pub async fn wait_for(&self, n: usize) {
+        eventually(&format!("{n} send(s) to start"), || async {
+            (self.started().len() >= n).then_some(())
+        })
+        .await;
+    }
+
+    /// Lets held sends finish, and later ones run without waiting.
+    pub fn release(&self) {
+        std::fs::write(&self.release, b"").expect("release sends");
+    }
+}
+
+fn utf8(path: &Path) -> &str {
+    path.to_str().expect("temp paths are UTF-8")
+}
+
 /// Polls `check` until it returns `Some`, failing the test at the deadline.
 pub async fn eventually<T, F, Fut>(what: &str, mut check: F) -> T
 where
