@@ -1,4 +1,4 @@
-//! Issue 2, point 4: many operators deciding one action at once, through the
+//! Many operators deciding one action at once, through the
 //! HTTP admin API and `gateway approve/deny` processes together. Exactly one
 //! decision wins, every other one is told the action was already decided,
 //! and the message is sent at most once. The SMS transport is a command that

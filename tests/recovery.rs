@@ -1,4 +1,4 @@
-//! Sends cut short by a crash (issue 2, point 4). An action found still
+//! Sends cut short by a crash. An action found still
 //! `approved` when the server starts, whose sending process is gone, is
 //! marked failed with an error saying the send may or may not have gone
 //! out, and is never sent again on its own. One whose sender is alive is
