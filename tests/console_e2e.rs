@@ -254,6 +254,15 @@ impl Console {
             .to_string()
     }
 
+    /// The status of action `id`, as its agent would see it.
+    fn status_of(&self, id: &str) -> String {
+        let answer = self.api(&format!("GET /gateway/actions/{id}"), "");
+        let status = answer["data"]["status"].as_str();
+        status
+            .unwrap_or_else(|| panic!("no status in {answer}"))
+            .to_string()
+    }
+
     /// What the API answers an agent with mail-bot's key.
     fn api(&self, line: &str, body: &str) -> serde_json::Value {
         let answer = request(self.port, line, &self.api_key, body);
@@ -539,23 +548,29 @@ fn beside_a_headless_server_the_console_follows_the_shared_database() {
     let port = console.port;
     console.wait_for(&format!("API not serving: 127.0.0.1:{port} is in use"));
 
-    // Both arrive through the other process; the console sees its commits.
+    // They arrive through the other process; the console sees its commits.
     let keep = console.send_sms("+15550111", "Deny me here");
     let other = console.send_sms("+15550122", "Deny me elsewhere");
     console.wait_for("Queue (2)");
+
+    // The older one is selected, then a newer one arrives above both: the
+    // selection stays on the message, not on the second row.
+    console.keys(&["j"]);
+    let newest = console.send_sms("+15550133", "Arrived last");
+    console.wait_for("Queue (3)");
+    console.keys(&["d"]);
+    console.wait_for("Reason, for the agent");
+    console.tmux.type_text("not now");
+    console.keys(&["Enter"]);
+    console.wait_for("Queue (2)");
+    assert_eq!(console.status_of(&keep), "denied");
+    assert_eq!(console.status_of(&other), "pending");
 
     deny_with_cli(console.dir.path(), &other);
     console.wait_until("the row denied elsewhere to leave", |screen| {
         screen.contains("Queue (1)") && !screen.contains("Deny me elsewhere")
     });
-
-    console.keys(&["d"]);
-    console.wait_for("Reason, for the agent");
-    console.tmux.type_text("not now");
-    console.keys(&["Enter"]);
-    console.wait_for("Queue (0)");
-    let status = console.api(&format!("GET /gateway/actions/{keep}"), "");
-    assert_eq!(status["data"]["status"], "denied", "{status}");
+    assert_eq!(console.status_of(&newest), "pending");
 
     console.keys(&["q"]);
     console.assert_exited_cleanly();

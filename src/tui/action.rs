@@ -19,7 +19,11 @@ pub enum Action {
     /// Another connection committed something; visible data may be stale.
     DataChanged,
     Api(ApiState),
-    QueueLoaded(Loaded<ActionRow>),
+    QueueLoaded {
+        window: Loaded<ActionRow>,
+        /// Marked actions the fetch found decided (elsewhere): unmarked.
+        decided_marks: Vec<String>,
+    },
     KeysLoaded(Loaded<KeyEntry>),
     DeliveriesLoaded(Loaded<DeliveryRow>),
     HistoryLoaded(Loaded<ActionRow>),
@@ -56,6 +60,17 @@ pub struct Loaded<T> {
     pub total: usize,
     pub offset: usize,
     pub rows: Vec<T>,
+    /// Where the row the fetch was asked around stands now, for lists whose
+    /// fetch looks it up (the queue).
+    pub anchor: Option<Anchor>,
+}
+
+/// A row's place in its list as a fetch found it: its index if it is still
+/// listed, else the index of the row that took its place.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Anchor {
+    pub id: String,
+    pub index: usize,
 }
 
 /// Work for the background worker; the app never touches the database.
@@ -64,8 +79,13 @@ pub enum Command {
     FetchQueue {
         generation: u64,
         filter: String,
+        /// Where the window starts if `around` is not given.
         offset: usize,
         limit: usize,
+        /// The selected action: the window is fetched around wherever it is now.
+        around: Option<String>,
+        /// Marked actions, to learn which were decided elsewhere.
+        marked: Vec<String>,
     },
     FetchKeys {
         generation: u64,

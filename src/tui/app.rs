@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tui_input::Input;
 
 use super::action::{Action, Command, Loaded};
-use super::model::{ApiState, KeyEntry, StatusInfo, Tab, Window};
+use super::model::{window_start, ApiState, KeyEntry, Keyed, StatusInfo, Tab, Window};
 use crate::gateway::Status;
 use crate::store::deliveries::{AttemptRow, DeliveryRow};
 use crate::store::ActionRow;
@@ -165,7 +165,10 @@ impl App {
                 self.status.api = state;
                 Vec::new()
             }
-            Action::QueueLoaded(loaded) => self.take(|app| &mut app.queue, loaded),
+            Action::QueueLoaded {
+                window,
+                decided_marks,
+            } => self.queue_loaded(window, decided_marks),
             Action::KeysLoaded(loaded) => self.take(|app| &mut app.keys, loaded),
             Action::DeliveriesLoaded(loaded) => self.take(|app| &mut app.deliveries, loaded),
             Action::HistoryLoaded(loaded) => self.take(|app| &mut app.history, loaded),
@@ -256,7 +259,12 @@ impl App {
                 format!("{status}: {}", detail.clone().unwrap_or_default()),
                 false,
             ),
-            Err(error) => (error.clone(), false),
+            Err(error) => {
+                // Most likely decided elsewhere: a mark left on it would
+                // keep `a` and `d` aiming at it.
+                self.marked.remove(id);
+                (error.clone(), false)
+            }
         };
         if let Some(decision) = self.decisions.iter_mut().find(|d| d.action.id == id) {
             decision.state = DecisionState::Finished {
@@ -291,53 +299,67 @@ impl App {
         self.generation += 1;
         let generation = self.generation;
         let command = match tab {
-            Tab::Queue => {
-                self.queue.generation = generation;
-                let offset = window_start(self.queue.selected);
-                let filter = self.filter.value().trim().to_string();
-                Command::FetchQueue {
-                    generation,
-                    filter,
-                    offset,
-                    limit: WINDOW_ROWS,
-                }
-            }
+            Tab::Queue => self.queue_fetch(generation),
             Tab::Keys => {
                 self.keys.generation = generation;
                 Command::FetchKeys { generation }
             }
-            Tab::Deliveries => {
-                self.deliveries.generation = generation;
-                let offset = window_start(self.deliveries.selected);
-                let failed_only = self.failed_only;
-                Command::FetchDeliveries {
-                    generation,
-                    failed_only,
-                    offset,
-                    limit: WINDOW_ROWS,
-                }
-            }
-            Tab::History => {
-                self.history.generation = generation;
-                let offset = window_start(self.history.selected);
-                let status = self.history_status;
-                Command::FetchHistory {
-                    generation,
-                    status,
-                    offset,
-                    limit: WINDOW_ROWS,
-                }
-            }
+            Tab::Deliveries => self.deliveries_fetch(generation),
+            Tab::History => self.history_fetch(generation),
         };
         vec![command]
+    }
+
+    fn queue_fetch(&mut self, generation: u64) -> Command {
+        self.queue.generation = generation;
+        Command::FetchQueue {
+            generation,
+            filter: self.filter.value().trim().to_string(),
+            offset: window_start(self.queue.selected, WINDOW_ROWS),
+            limit: WINDOW_ROWS,
+            around: self.queue.selected_id.clone(),
+            marked: self.marked.iter().cloned().collect(),
+        }
+    }
+
+    fn deliveries_fetch(&mut self, generation: u64) -> Command {
+        self.deliveries.generation = generation;
+        Command::FetchDeliveries {
+            generation,
+            failed_only: self.failed_only,
+            offset: window_start(self.deliveries.selected, WINDOW_ROWS),
+            limit: WINDOW_ROWS,
+        }
+    }
+
+    fn history_fetch(&mut self, generation: u64) -> Command {
+        self.history.generation = generation;
+        Command::FetchHistory {
+            generation,
+            status: self.history_status,
+            offset: window_start(self.history.selected, WINDOW_ROWS),
+            limit: WINDOW_ROWS,
+        }
+    }
+
+    /// Takes a queue window, first unmarking what was decided elsewhere so
+    /// `a` and `d` never act on a message no longer listed.
+    fn queue_loaded(&mut self, window: Loaded<ActionRow>, decided: Vec<String>) -> Vec<Command> {
+        for id in &decided {
+            self.marked.remove(id);
+        }
+        self.take(|app| &mut app.queue, window)
     }
 
     /// Takes a fetched window into the list `pick` chooses. A shorter list
     /// (rows decided elsewhere) may leave the selection outside the rows
     /// fetched, so those are asked for at once rather than at the next key.
-    fn take<T>(&mut self, pick: fn(&mut App) -> &mut Window<T>, loaded: Loaded<T>) -> Vec<Command> {
-        let window = pick(self);
-        if window.accept(loaded.generation, loaded.total, loaded.offset, loaded.rows) {
+    fn take<T: Keyed>(
+        &mut self,
+        pick: fn(&mut App) -> &mut Window<T>,
+        loaded: Loaded<T>,
+    ) -> Vec<Command> {
+        if pick(self).accept(loaded) {
             self.fetch_if_needed()
         } else {
             Vec::new()
@@ -373,11 +395,6 @@ impl App {
             ApiState::NotServing(why) => format!("API not serving: {why}"),
         }
     }
-}
-
-/// Where a window around `selected` starts.
-fn window_start(selected: usize) -> usize {
-    selected.saturating_sub(WINDOW_ROWS / 4)
 }
 
 /// The end of an id: its random part, enough to tell actions apart on screen

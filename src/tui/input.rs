@@ -196,7 +196,7 @@ fn filter_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         KeyCode::Esc => {
             app.filtering = false;
             app.filter = Input::default();
-            app.queue.selected = 0;
+            app.queue.to_top();
             app.refresh(Tab::Queue)
         }
         _ => {
@@ -205,7 +205,7 @@ fn filter_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             if app.filter.value() == before {
                 return Vec::new();
             }
-            app.queue.selected = 0;
+            app.queue.to_top();
             app.refresh(Tab::Queue)
         }
     }
@@ -278,7 +278,7 @@ fn deliveries_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     match key.code {
         KeyCode::Char('f') => {
             app.failed_only = !app.failed_only;
-            app.deliveries.selected = 0;
+            app.deliveries.to_top();
             let shown = if app.failed_only {
                 "failed deliveries only"
             } else {
@@ -315,7 +315,7 @@ fn history_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Some(Status::Denied) => Some(Status::Failed),
         Some(_) => None,
     };
-    app.history.selected = 0;
+    app.history.to_top();
     app.refresh(Tab::History)
 }
 

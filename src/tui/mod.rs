@@ -9,6 +9,7 @@
 pub mod action;
 pub mod app;
 mod engine;
+mod fetch;
 pub mod input;
 pub mod layout;
 pub mod model;

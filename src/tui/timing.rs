@@ -22,7 +22,7 @@ impl FrameTimer {
                 self.key_at = Some(Instant::now());
                 self.last_key = self.key_at;
             }
-            Action::QueueLoaded(_) => self.queue_loaded = true,
+            Action::QueueLoaded { .. } => self.queue_loaded = true,
             _ => {}
         }
     }

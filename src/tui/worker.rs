@@ -5,15 +5,10 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::action::{Action, Command, Loaded};
-use super::model::{Counts, KeyEntry};
+use super::action::{Action, Command};
 use crate::gateway::{Error, Gateway};
-use crate::store::{actions, deliveries, keys as key_rows, HistoryFilter};
 use crate::webhook::handoff::{self, Handoff};
 use crate::webhook::Settings;
-
-/// Most recent webhook attempts the status bar needs.
-const RECENT_ATTEMPTS: u32 = 3;
 
 /// Runs commands for the console.
 #[derive(Clone)]
@@ -187,121 +182,7 @@ impl Worker {
 
 /// Runs a read on the blocking pool so a slow query never stalls the loop.
 async fn blocking(gateway: Arc<Gateway>, command: Command) -> Result<Action, Error> {
-    tokio::task::spawn_blocking(move || fetch(&gateway, command))
+    tokio::task::spawn_blocking(move || super::fetch::answer(&gateway, command))
         .await
         .map_err(|e| Error::Internal(format!("console worker failed: {e}")))?
-}
-
-fn fetch(gateway: &Gateway, command: Command) -> Result<Action, Error> {
-    let store = gateway.store();
-    let action = match command {
-        Command::FetchQueue {
-            generation,
-            filter,
-            offset,
-            limit,
-        } => {
-            let (total, rows) = store.read(|conn| {
-                let total = actions::count_open_matching(conn, &filter)?;
-                let rows = actions::open_window(conn, &filter, to_u32(offset), to_u32(limit))?;
-                Ok((total, rows))
-            })?;
-            Action::QueueLoaded(Loaded {
-                generation,
-                total: to_usize(total),
-                offset,
-                rows,
-            })
-        }
-        Command::FetchKeys { generation } => {
-            let entries = store.read(|conn| {
-                let latest = deliveries::latest_per_key(conn)?;
-                let keys = key_rows::list(conn)?;
-                Ok(keys
-                    .into_iter()
-                    .map(|key| {
-                        let last_delivery = latest.iter().find(|d| d.key_id == key.id).cloned();
-                        KeyEntry { key, last_delivery }
-                    })
-                    .collect::<Vec<_>>())
-            })?;
-            Action::KeysLoaded(Loaded {
-                generation,
-                total: entries.len(),
-                offset: 0,
-                rows: entries,
-            })
-        }
-        Command::FetchDeliveries {
-            generation,
-            failed_only,
-            offset,
-            limit,
-        } => {
-            let (total, rows) = store.read(|conn| {
-                let total = deliveries::count(conn, failed_only)?;
-                Ok((
-                    total,
-                    deliveries::window(conn, failed_only, to_u32(offset), to_u32(limit))?,
-                ))
-            })?;
-            Action::DeliveriesLoaded(Loaded {
-                generation,
-                total: to_usize(total),
-                offset,
-                rows,
-            })
-        }
-        Command::FetchHistory {
-            generation,
-            status,
-            offset,
-            limit,
-        } => {
-            let filter = HistoryFilter {
-                status,
-                agent: None,
-                limit: to_u32(limit),
-                offset: to_u32(offset),
-            };
-            let (total, rows) = store.read(|conn| {
-                Ok((
-                    actions::count_history(conn, status)?,
-                    actions::list_history(conn, &filter)?,
-                ))
-            })?;
-            Action::HistoryLoaded(Loaded {
-                generation,
-                total: to_usize(total),
-                offset,
-                rows,
-            })
-        }
-        Command::FetchCounts => Action::CountsLoaded(store.read(|conn| {
-            let (retrying, failed) = deliveries::retrying_and_failed(conn)?;
-            Ok(Counts {
-                pending: actions::count_open(conn)?,
-                recent: deliveries::recent_attempts(conn, RECENT_ATTEMPTS)?,
-                retrying,
-                failed,
-            })
-        })?),
-        Command::LoadAttempts(query) => {
-            let (delivery, attempts) = gateway.delivery(&query)?;
-            Action::Attempts {
-                delivery: Box::new(delivery),
-                attempts,
-            }
-        }
-        other => Action::Failed(format!("unexpected console command {other:?}")),
-    };
-    Ok(action)
-}
-
-fn to_u32(value: usize) -> u32 {
-    u32::try_from(value).unwrap_or(u32::MAX)
-}
-
-fn to_usize(value: u64) -> usize {
-    usize::try_from(value).unwrap_or(usize::MAX)
 }
