@@ -11,12 +11,13 @@ pub mod app;
 mod engine;
 mod fetch;
 pub mod input;
+pub mod jobs;
 pub mod layout;
 pub mod model;
 mod terminal;
 mod timing;
 pub mod view;
-mod worker;
+pub mod worker;
 
 use std::net::SocketAddr;
 use std::time::Duration;
