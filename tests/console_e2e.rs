@@ -219,7 +219,12 @@ impl Console {
 
     /// Opens the console in tmux on `setup`, beside an optional headless server.
     fn open(setup: Setup, headless: Option<Headless>) -> Console {
-        let script = console_script(setup.dir.path(), setup.port);
+        Console::open_with(setup, headless, "")
+    }
+
+    /// Opens the console with `env` ("NAME=value ...") in its environment.
+    fn open_with(setup: Setup, headless: Option<Headless>, env: &str) -> Console {
+        let script = console_script(setup.dir.path(), setup.port, env);
         Console {
             tmux: Tmux::start(setup.dir.path(), &script),
             _headless: headless,
@@ -274,17 +279,23 @@ impl Console {
     /// terminal is back to normal: main screen, line editing and echo on,
     /// and nothing printed on it (logs go to the data dir).
     fn assert_exited_cleanly(&self) {
-        let screen = self.wait_for("EXITED");
-        assert!(!self.tmux.alternate_on(), "still on the alternate screen");
+        let screen = self.assert_terminal_restored();
         assert_eq!(screen.trim(), "EXITED 0", "the console exited uncleanly");
         let logs = std::fs::read_dir(self.dir.path().join("logs")).expect("a log dir");
         assert!(logs.count() > 0, "the console logged nowhere");
+    }
 
+    /// Waits for the shell to report the console's exit and checks the main
+    /// screen, line editing and echo are back; returns the screen.
+    fn assert_terminal_restored(&self) -> String {
+        let screen = self.wait_for("EXITED");
+        assert!(!self.tmux.alternate_on(), "still on the alternate screen");
         let stty = std::fs::read_to_string(self.dir.path().join("stty.txt")).expect("stty -a");
         let modes: Vec<&str> = stty.split_whitespace().collect();
         for mode in ["icanon", "echo"] {
             assert!(modes.contains(&mode), "{mode} is not restored:\n{stty}");
         }
+        screen
     }
 
     /// The console's process id, found by its unique data dir.
@@ -315,12 +326,12 @@ fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The console, then what the test inspects after it exits.
-fn console_script(dir: &Path, port: u16) -> String {
+/// The console with `env` set, then what the test inspects after it exits.
+fn console_script(dir: &Path, port: u16, env: &str) -> String {
     let dir_text = dir.to_string_lossy();
     let stty = dir.join("stty.txt");
     format!(
-        "{} --data-dir {} --bind 127.0.0.1:{port}; code=$?; stty -a > {}; \
+        "{env} {} --data-dir {} --bind 127.0.0.1:{port}; code=$?; stty -a > {}; \
          echo \"EXITED $code\"; sleep 30",
         quoted(binary()),
         quoted(&dir_text),
@@ -512,6 +523,31 @@ fn sigterm_restores_the_terminal_and_exits_0() {
     assert!(status.success());
 
     console.assert_exited_cleanly();
+}
+
+#[test]
+fn a_panic_in_the_console_gives_the_terminal_back_with_the_message() {
+    if !tmux_available("a_panic_in_the_console_gives_the_terminal_back_with_the_message") {
+        return;
+    }
+    // No backtrace, so the message itself stays on the 30-line screen.
+    let hook = "RUST_BACKTRACE=0 CONTACTCMD_CONSOLE_PANIC_ON_KEY=%";
+    let console = Console::open_with(setup(), None, hook);
+    console.wait_until_serving();
+    console.wait_for("No messages waiting");
+
+    console.tmux.type_text("%");
+
+    let screen = console.assert_terminal_restored();
+    assert!(
+        screen.contains("test hook: panicking on the UI thread"),
+        "the panic message is not readable:\n{screen}"
+    );
+    assert!(screen.contains("EXITED 101"), "{screen}");
+    assert!(
+        !screen.contains("Queue ("),
+        "the console's screen is left:\n{screen}"
+    );
 }
 
 #[test]

@@ -1,9 +1,7 @@
 //! The engine under the console: the same store, dispatcher and API server
 //! as `--headless`, plus a watcher that notices commits from any process.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -141,28 +139,4 @@ async fn watch(
 fn data_version(conn: &Connection) -> Option<i64> {
     conn.pragma_query_value(None, "data_version", |row| row.get(0))
         .ok()
-}
-
-/// Completes on SIGTERM or SIGINT sent to the process.
-pub fn terminate_signal() -> Pin<Box<dyn Future<Output = ()> + Send>> {
-    Box::pin(async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) else {
-                return std::future::pending().await;
-            };
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    })
 }

@@ -15,11 +15,11 @@ pub struct FrameTimer {
 }
 
 impl FrameTimer {
-    /// Notes an action about to be applied.
-    pub fn saw(&mut self, action: &Action) {
+    /// Notes an action about to be applied; a key with when it was read.
+    pub fn saw(&mut self, action: &Action, read_at: Option<Instant>) {
         match action {
             Action::Key(_) => {
-                self.key_at = Some(Instant::now());
+                self.key_at = Some(read_at.unwrap_or_else(Instant::now));
                 self.last_key = self.key_at;
             }
             Action::QueueLoaded { .. } => self.queue_loaded = true,
