@@ -580,9 +580,10 @@ fn beside_a_headless_server_the_console_follows_the_shared_database() {
     }
     let setup = setup();
     let headless = Headless::start(&setup);
+    let pid = headless.0.id();
     let console = Console::open(setup, Some(headless));
-    let port = console.port;
-    console.wait_for(&format!("API not serving: 127.0.0.1:{port} is in use"));
+    // The console finds the port's holder among this database's processes.
+    console.wait_for(&format!("API served by pid {pid}, same db"));
 
     // They arrive through the other process; the console sees its commits.
     let keep = console.send_sms("+15550111", "Deny me here");
@@ -630,12 +631,60 @@ fn the_console_redraws_to_fit_a_resized_terminal() {
             .get(1)
             .map_or(0, |line| line.trim_end().chars().count());
         let status = lines
-            .get(22)
-            .is_some_and(|line| line.starts_with("API http://"));
+            .get(21)
+            .is_some_and(|line| line.starts_with("0 pending") && line.contains("API http://"));
         box_top == 80 && status
     };
     console.wait_until("the console redrawn at 80×24", fits);
 
+    console.keys(&["q"]);
+    console.assert_exited_cleanly();
+}
+
+#[test]
+fn a_gateway_on_another_database_holding_the_port_is_named_as_such() {
+    if !tmux_available("a_gateway_on_another_database_holding_the_port_is_named_as_such") {
+        return;
+    }
+    let elsewhere = setup();
+    let other = Headless::start(&elsewhere);
+    let here = Setup {
+        port: elsewhere.port,
+        ..setup()
+    };
+    let console = Console::open(here, Some(other));
+
+    console.wait_for("API OFF: port used for other db");
+    console.keys(&["?"]);
+    console.wait_for("a contactcmd on another database");
+
+    console.keys(&["Escape"]);
+    console.wait_until("help to close", |screen| !screen.contains("Everywhere"));
+    console.keys(&["q"]);
+    console.assert_exited_cleanly();
+}
+
+#[test]
+fn a_port_held_by_another_program_is_named_as_such() {
+    if !tmux_available("a_port_held_by_another_program_is_named_as_such") {
+        return;
+    }
+    let setup = setup();
+    let listener = TcpListener::bind(("127.0.0.1", setup.port)).expect("the port is still free");
+    // A web server of some other kind: it answers every request with a 404.
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0; 1024];
+            let _ = stream.read(&mut request);
+            let reply = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found";
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    let console = Console::open(setup, None);
+
+    console.wait_for("API OFF: port used by other app");
+    // The console still works on its own database.
+    console.wait_for("No messages waiting");
     console.keys(&["q"]);
     console.assert_exited_cleanly();
 }

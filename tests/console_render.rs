@@ -10,7 +10,7 @@ use console_fixtures::*;
 use contactcmd::gateway::{Priority, Status};
 use contactcmd::tui::action::Action;
 use contactcmd::tui::app::App;
-use contactcmd::tui::model::{ApiState, Counts};
+use contactcmd::tui::model::{ApiState, Counts, PortHolder};
 use contactcmd::tui::view;
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
@@ -260,11 +260,72 @@ fn an_empty_queue_says_what_will_happen() {
 #[test]
 fn the_status_bar_says_why_the_api_is_not_serving() {
     let mut app = queue_app(SMALL);
-    let why = "127.0.0.1:9810 is in use (another gateway may be serving it)";
-    app.update(Action::Api(ApiState::NotServing(why.into())));
+    let bind = "127.0.0.1:9810".parse().expect("an address");
+    let holder = PortHolder::OtherProgram;
+    app.update(Action::Api(ApiState::Taken { bind, holder }));
 
     let screen = screen(&app);
-    assert_shows(&screen, &["API not serving: 127.0.0.1:9810 is in use"]);
+    // The counts come first, so the reason can never push them off screen.
+    assert_shows(&screen, &["3 pending", "1 retrying, 0 failed"]);
+    assert_shows(&screen, &["API OFF: port used by other app"]);
+    insta::assert_snapshot!("api_taken_80x24", screen);
+
+    app.update(Action::Resize(LARGE.0, LARGE.1));
+    let wide = self::screen(&app);
+    assert_shows(
+        &wide,
+        &["3 pending", "127.0.0.1:9810 is taken by another program"],
+    );
+}
+
+#[test]
+fn the_status_bar_names_the_process_serving_this_database() {
+    let mut app = queue_app(SMALL);
+    let bind = "127.0.0.1:9810".parse().expect("an address");
+    let holder = PortHolder::SameDatabase { pid: 4242 };
+    app.update(Action::Api(ApiState::Taken { bind, holder }));
+
+    assert_shows(
+        &screen(&app),
+        &["3 pending", "API served by pid 4242, same db"],
+    );
+}
+
+#[test]
+fn help_explains_in_full_why_the_api_is_not_served_here() {
+    let mut app = queue_app(SMALL);
+    let bind = "127.0.0.1:9810".parse().expect("an address");
+    let holder = PortHolder::OtherDatabase;
+    app.update(Action::Api(ApiState::Taken { bind, holder }));
+    press_char(&mut app, '?');
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["a contactcmd on another database", "--bind"]);
+}
+
+#[test]
+fn a_long_message_takes_the_webhook_line_while_it_shows() {
+    let mut app = queue_app(SMALL);
+    let url = "https://hooks.example.com/agents/mail-bot/deliveries";
+    let text =
+        format!("Webhook of mail-bot set to {url}. A signing secret was created (s shows it).");
+    app.update(Action::Done(text));
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["3 pending", url, "(s shows it)."]);
+    assert!(!screen.contains("✓ mail-bot 200"), "{screen}");
+}
+
+#[test]
+fn a_short_message_leaves_the_webhook_results_on_screen() {
+    let mut app = queue_app(SMALL);
+    press_char(&mut app, 'a');
+
+    let screen = screen(&app);
+    assert_shows(
+        &screen,
+        &["Approving 1 message(s)…", "✓ mail-bot 200 12 ms"],
+    );
 }
 
 // The other tabs.

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tui_input::Input;
 
 use super::action::{Action, Command, Loaded};
-use super::model::{window_start, ApiState, KeyEntry, Keyed, StatusInfo, Tab, Window};
+use super::model::{window_start, KeyEntry, Keyed, StatusInfo, Tab, Window};
 use crate::gateway::Status;
 use crate::store::deliveries::{AttemptRow, DeliveryRow};
 use crate::store::ActionRow;
@@ -385,15 +385,6 @@ impl App {
     /// own rows, which the detail pane and pinned decisions make fewer.
     pub fn page_rows(&self) -> usize {
         super::layout::visible_rows(super::layout::areas(self).list).max(1)
-    }
-
-    /// The API on screen: "serving on ..." or why not.
-    pub fn api_text(&self) -> String {
-        match &self.status.api {
-            ApiState::Starting => "API starting".into(),
-            ApiState::Serving(address) => format!("API http://{address}"),
-            ApiState::NotServing(why) => format!("API not serving: {why}"),
-        }
     }
 }
 

@@ -15,6 +15,7 @@ pub mod input;
 pub mod jobs;
 pub mod layout;
 pub mod model;
+mod port_holder;
 mod terminal;
 mod timing;
 pub mod view;

@@ -187,7 +187,32 @@ pub struct KeyEntry {
 pub enum ApiState {
     Starting,
     Serving(SocketAddr),
-    NotServing(String),
+    /// Another process listens on `bind`.
+    Taken {
+        bind: SocketAddr,
+        holder: PortHolder,
+    },
+    /// Listening on `bind` failed for another reason.
+    Failed {
+        bind: SocketAddr,
+        error: String,
+    },
+}
+
+/// Who listens on the address the console could not take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PortHolder {
+    /// Not known yet: being found out.
+    Asking,
+    /// A contactcmd on this database: it takes the agents' messages and
+    /// delivers the webhooks, and this console decides on the same queue.
+    SameDatabase { pid: u32 },
+    /// A contactcmd on another database: agents' messages go there.
+    OtherDatabase,
+    /// A contactcmd, on which database cannot be told from here.
+    Gateway,
+    /// A program that does not answer as a contactcmd gateway.
+    OtherProgram,
 }
 
 /// What the status bar reports.

@@ -9,14 +9,14 @@ use ratatui::Frame;
 use super::lists::host;
 use super::Theme;
 use crate::tui::app::{App, Dialog, InputPurpose};
-use crate::tui::model::Tab;
+use crate::tui::model::{ApiState, Tab};
 
 /// Dialogs are this wide, or the screen's width if narrower.
 const DIALOG_WIDTH: u16 = 76;
 
 pub fn render(app: &App, dialog: &Dialog, theme: &Theme, frame: &mut Frame<'_>) {
     let (title, text) = match dialog {
-        Dialog::Help => (" Keys ".to_string(), help(app.tab, theme)),
+        Dialog::Help => (" Keys ".to_string(), help(app, theme)),
         Dialog::Confirm { prompt, .. } => (" Confirm ".into(), confirm(prompt, theme)),
         Dialog::Input {
             purpose,
@@ -186,11 +186,13 @@ fn secret_text(key_name: &str, secret: &str, rotated: bool, theme: &Theme) -> Te
     Text::from(lines)
 }
 
-fn help(tab: Tab, theme: &Theme) -> Text<'static> {
+fn help(app: &App, theme: &Theme) -> Text<'static> {
+    let tab = app.tab;
     let mut lines = vec![Line::styled("Everywhere", theme.header())];
     let everywhere = [
         ("Tab / Shift-Tab, 1-4", "switch tab"),
-        ("↑ ↓ / j k, PgUp PgDn, g G", "move"),
+        ("↑ ↓ / j k", "move"),
+        ("PgUp PgDn / g G", "a page / first and last"),
         ("mouse wheel / click", "scroll / select"),
         ("?", "this help"),
         ("q / Esc", "quit (Esc closes a dialog first)"),
@@ -198,10 +200,7 @@ fn help(tab: Tab, theme: &Theme) -> Text<'static> {
     ];
     let specific: &[(&str, &str)] = match tab {
         Tab::Queue => &[
-            (
-                "a",
-                "approve and send (the marked ones, or the selected one)",
-            ),
+            ("a", "approve and send (the marked, or the selected)"),
             ("d", "deny, with an optional reason"),
             ("space", "mark / unmark"),
             ("/", "filter as you type (Enter keeps, Esc clears)"),
@@ -224,9 +223,15 @@ fn help(tab: Tab, theme: &Theme) -> Text<'static> {
         ],
         Tab::History => &[("f", "filter: all → sent → denied → failed")],
     };
-    let row = |(keys, what): &(&str, &str)| Line::raw(format!("  {keys:<26} {what}"));
+    let row = |(keys, what): &(&str, &str)| Line::raw(format!("  {keys:<21} {what}"));
     lines.extend(everywhere.iter().map(row));
     lines.push(Line::styled(tab.title().to_string(), theme.header()));
     lines.extend(specific.iter().map(row));
+    // The status bar has room for a few words only when the API is not
+    // served from here; this is where the whole story is told.
+    if !matches!(app.status.api, ApiState::Serving(_) | ApiState::Starting) {
+        let why = super::status::api_explained(&app.status.api);
+        lines.push(Line::styled(format!("API: {why}"), theme.bad()));
+    }
     Text::from(lines)
 }
