@@ -31,6 +31,20 @@ fn draw(app: &App) -> Buffer {
     terminal.backend().buffer().clone()
 }
 
+/// Draws `app` once; returns the screen and where the terminal cursor is
+/// shown, if it is.
+fn draw_with_cursor(app: &App) -> (Buffer, Option<(u16, u16)>) {
+    let (width, height) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal
+        .draw(|frame| view::render(app, frame))
+        .expect("drawing never fails on a test backend");
+    let backend = terminal.backend();
+    let cursor = backend.cursor_position();
+    let shown = backend.cursor_visible().then_some((cursor.x, cursor.y));
+    (backend.buffer().clone(), shown)
+}
+
 /// The screen as text, one line per row, trailing blanks dropped.
 fn text_of(buffer: &Buffer) -> String {
     let area = buffer.area;
@@ -244,6 +258,19 @@ fn queue_title_shows_the_filter_and_the_marks() {
 }
 
 #[test]
+fn the_filter_shows_its_cursor_where_the_next_character_goes() {
+    let mut app = queue_app(SMALL);
+    press_char(&mut app, '/');
+    type_text(&mut app, "mail");
+    press(&mut app, KeyCode::Left);
+    press(&mut app, KeyCode::Left);
+
+    assert_shows(&screen(&app), &["filter: ma▏il"]);
+    press(&mut app, KeyCode::Enter);
+    assert_shows(&screen(&app), &["filter: mail "]);
+}
+
+#[test]
 fn an_empty_queue_says_what_will_happen() {
     let (mut app, commands) = started(SMALL);
     load_queue(&mut app, &commands, 0, Vec::new());
@@ -445,6 +472,65 @@ fn a_refused_webhook_url_shows_the_reason_under_the_input() {
     // The reason wraps inside the dialog at 80 columns.
     assert_shows(&screen, &["uses scheme \"ftp\": only http and https"]);
     insta::assert_snapshot!("webhook_refused_80x24", screen);
+}
+
+/// The Keys tab with the webhook input open on mail-bot's URL.
+fn editing_webhook(size: (u16, u16)) -> App {
+    let mut app = keys_app(size);
+    press_char(&mut app, 'w');
+    app
+}
+
+/// The cell the terminal cursor is on, and its text.
+fn under_cursor(app: &App) -> ((u16, u16), String) {
+    let (buffer, cursor) = draw_with_cursor(app);
+    let cursor = cursor.expect("the terminal cursor is shown in an input");
+    (cursor, buffer[cursor].symbol().to_string())
+}
+
+#[test]
+fn the_cursor_of_an_input_is_where_the_edit_happens() {
+    let mut app = editing_webhook(SMALL);
+    let ((x_end, y), under) = under_cursor(&app);
+    assert_eq!(
+        under, " ",
+        "at the end, the cursor is past the last character"
+    );
+
+    for _ in 0.."hooks".len() {
+        press(&mut app, KeyCode::Left);
+    }
+    let ((x, row), under) = under_cursor(&app);
+    assert_eq!((x, row, under.as_str()), (x_end - 5, y, "h"));
+    let (buffer, _) = draw_with_cursor(&app);
+    assert!(
+        buffer[(x, row)].modifier.contains(Modifier::REVERSED),
+        "the cell under the cursor is drawn reversed too, for any terminal"
+    );
+
+    type_text(&mut app, "v2/");
+    let screen = screen(&app);
+    assert_shows(&screen, &["> http://127.0.0.1:8080/v2/hooks"]);
+    insta::assert_snapshot!("webhook_cursor_inside_80x24", screen);
+}
+
+#[test]
+fn a_value_wider_than_the_input_scrolls_to_keep_the_cursor_in_view() {
+    let mut app = editing_webhook(SMALL);
+    let path = "/very/long/path".repeat(8);
+    type_text(&mut app, &path);
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["/very/long/path/very/long/path"]);
+    assert!(
+        !screen.contains("> http://127.0.0.1"),
+        "the start scrolled out:\n{screen}"
+    );
+    let ((x, _), _) = under_cursor(&app);
+    assert!(x < 80 - 2, "the cursor stays inside the dialog");
+
+    press(&mut app, KeyCode::Home);
+    assert_shows(&self::screen(&app), &["> http://127.0.0.1:8080/hooks/very"]);
 }
 
 #[test]

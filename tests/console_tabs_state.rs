@@ -120,6 +120,24 @@ fn a_corrected_webhook_url_is_saved() {
 }
 
 #[test]
+fn editing_a_refused_url_clears_the_refusal() {
+    let mut app = on_keys_tab(vec![key("mail-bot", None)]);
+    press_char(&mut app, 'w');
+    type_text(&mut app, "ftp://bot.example/");
+    press(&mut app, KeyCode::Enter);
+    assert!(input_error(&app).is_some());
+
+    press(&mut app, KeyCode::Left);
+    assert!(
+        input_error(&app).is_some(),
+        "moving the cursor changes nothing"
+    );
+    press(&mut app, KeyCode::Backspace);
+
+    assert_eq!(input_error(&app), None);
+}
+
+#[test]
 fn destructive_keys_ask_first_and_n_or_esc_cancel() {
     for code in ['x', 'R', 'r'] {
         for cancel in [KeyCode::Char('n'), KeyCode::Esc] {

@@ -60,8 +60,7 @@ fn pinned(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
 fn list(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
     let mut title = counted("Queue", app.queue.total);
     if app.filtering || !app.filter.value().is_empty() {
-        let cursor = if app.filtering { "▏" } else { "" };
-        title = format!("{title}filter: {}{cursor} ", app.filter.value());
+        title = format!("{title}filter: {} ", filter_text(app));
     }
     if !app.marked.is_empty() {
         title = format!("{title}· {} marked ", app.marked.len());
@@ -87,6 +86,19 @@ fn list(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
     draw_table(frame, area, theme, spec, &app.queue, |action| {
         row_cells(app, action, theme)
     });
+}
+
+/// The filter's text, with a bar where the cursor is while it is typed.
+fn filter_text(app: &App) -> String {
+    let value = app.filter.value();
+    if !app.filtering {
+        return value.to_string();
+    }
+    let at = value
+        .char_indices()
+        .nth(app.filter.cursor())
+        .map_or(value.len(), |(byte, _)| byte);
+    format!("{}▏{}", &value[..at], &value[at..])
 }
 
 fn row_cells(app: &App, action: &ActionRow, theme: &Theme) -> (Vec<Cell<'static>>, Style) {
