@@ -499,6 +499,11 @@ fn queue_approve_webhook_and_quit_in_a_real_terminal() {
 
     console.keys(&["2"]);
     console.wait_for("Keys (1)");
+    console.keys(&["t"]);
+    console.wait_for("Test ping to mail-bot: 200 in");
+    let ping = receiver.next();
+    assert!(ping.contains("\"type\":\"ping\""), "{ping}");
+
     console.keys(&["x"]);
     console.wait_for("Remove the webhook of");
     console.keys(&["y"]);

@@ -529,3 +529,61 @@ fn a_failed_decision_drops_the_mark_it_left() {
 
     assert!(app.marked.is_empty());
 }
+
+// Time: messages fade, outcomes unpin.
+
+#[test]
+fn a_message_fades_after_five_seconds() {
+    let mut app = with_queue(actions(1));
+    let start = app_moment(&app);
+    press_char(&mut app, 'a');
+    assert!(app.flash.is_some());
+
+    app.update(Action::Tick(after(start, 4.9)));
+    assert!(app.flash.is_some(), "gone before its time");
+    app.update(Action::Tick(after(start, 5.0)));
+    assert!(app.flash.is_none(), "still there after five seconds");
+}
+
+#[test]
+fn an_outcome_stays_pinned_for_six_seconds_then_goes() {
+    let mut app = with_queue(actions(2));
+    press_char(&mut app, 'a');
+    press_char(&mut app, 'j');
+    press_char(&mut app, 'a');
+    let start = app_moment(&app);
+    app.update(Action::Decided {
+        id: action_id(0),
+        outcome: Ok(Status::Sent),
+        detail: None,
+    });
+
+    app.update(Action::Tick(after(start, 5.9)));
+    assert_eq!(app.decisions.len(), 2);
+    app.update(Action::Tick(after(start, 6.0)));
+
+    let left = decision_states(&app);
+    assert_eq!(
+        left,
+        [(action_id(1), DecisionState::Sending)],
+        "a send in progress stays"
+    );
+}
+
+#[test]
+fn ticks_move_the_clock_ages_are_read_against() {
+    let mut app = with_queue(actions(1));
+    let start = app_moment(&app);
+
+    app.update(Action::Tick(after(start, 90.0)));
+
+    assert_eq!(app.now, start.wall + chrono::Duration::seconds(90));
+}
+
+/// The app's clocks as they stand.
+fn app_moment(app: &contactcmd::tui::app::App) -> contactcmd::tui::action::Now {
+    contactcmd::tui::action::Now {
+        instant: app.instant,
+        wall: app.now,
+    }
+}

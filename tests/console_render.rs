@@ -245,6 +245,25 @@ fn queue_pins_decisions_in_progress_and_their_outcomes() {
 }
 
 #[test]
+fn a_failed_send_shows_why_on_its_row_and_in_the_status_bar() {
+    let mut app = queue_app(SMALL);
+    press_char(&mut app, 'a');
+    app.update(Action::Decided {
+        id: action_id(1),
+        outcome: Ok(Status::Failed),
+        detail: Some("transport exited with 1".into()),
+    });
+
+    let screen = screen(&app);
+    assert_shows(
+        &screen,
+        &["✗ failed: transport exited with 1", "000000000001 sms"],
+    );
+    assert_shows(&screen, &["000000000001: failed: transport exited with 1"]);
+    insta::assert_snapshot!("queue_failed_send_80x24", screen);
+}
+
+#[test]
 fn queue_title_shows_the_filter_and_the_marks() {
     let mut app = queue_app(SMALL);
     press_char(&mut app, ' ');
@@ -442,7 +461,70 @@ fn history_at_120x40() {
     insta::assert_snapshot!("history_120x40", screen);
 }
 
+#[test]
+fn the_history_title_names_the_status_shown() {
+    let mut app = history_app(SMALL);
+    let commands = press_char(&mut app, 'f');
+    load_history(&mut app, &commands, vec![decided(1, Status::Sent)]);
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["History: sent (1)", "f filter by status"]);
+    insta::assert_snapshot!("history_sent_80x24", screen);
+}
+
 // Dialogs.
+
+#[test]
+fn the_signing_secret_is_shown_with_how_to_check_it() {
+    let mut app = keys_app(SMALL);
+    app.update(Action::SecretShown {
+        key_name: "mail-bot".into(),
+        secret: "whsec_c2VjcmV0c2VjcmV0".into(),
+        rotated: false,
+    });
+
+    let screen = screen(&app);
+    assert_shows(
+        &screen,
+        &[
+            "Signing secret",
+            "Webhook signing secret of mail-bot:",
+            "whsec_c2VjcmV0c2VjcmV0",
+        ],
+    );
+    assert_shows(&screen, &["webhook-signature: v1,base64(HMAC-SHA256"]);
+    assert!(!screen.contains("New secret"), "{screen}");
+    insta::assert_snapshot!("secret_80x24", screen);
+}
+
+#[test]
+fn a_rotated_secret_says_the_old_one_still_signs_for_a_day() {
+    let mut app = keys_app(SMALL);
+    app.update(Action::SecretShown {
+        key_name: "mail-bot".into(),
+        secret: "whsec_bmV3bmV3bmV3".into(),
+        rotated: true,
+    });
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["whsec_bmV3bmV3bmV3", "New secret. For 24 hours"]);
+}
+
+#[test]
+fn rotating_asks_first_and_says_the_old_secret_keeps_signing() {
+    let mut app = keys_app(SMALL);
+    press_char(&mut app, 'R');
+
+    let screen = screen(&app);
+    assert_shows(
+        &screen,
+        &["Rotate the signing secret of gw_ma000000 (mail-bot)?"],
+    );
+    assert_shows(
+        &screen,
+        &["The old one keeps", "signing for 24 h.", "y / Enter: yes"],
+    );
+}
 
 #[test]
 fn help_lists_the_keys_of_the_tab_on_screen() {
@@ -607,6 +689,19 @@ fn monochrome_uses_no_colour_and_still_marks_flags_and_selection() {
         "the selected row is reversed, not coloured"
     );
     insta::assert_snapshot!("monochrome_detail_80x24", screen);
+}
+
+#[test]
+fn no_color_turns_colour_off_only_when_it_has_a_value() {
+    use contactcmd::tui::wants_monochrome;
+    use std::ffi::OsStr;
+
+    assert!(!wants_monochrome(None));
+    assert!(
+        !wants_monochrome(Some(OsStr::new(""))),
+        "set but empty keeps colour"
+    );
+    assert!(wants_monochrome(Some(OsStr::new("1"))));
 }
 
 // Any size.

@@ -447,3 +447,66 @@ fn the_mouse_does_nothing_while_a_dialog_is_open() {
 
     assert_eq!(app.queue.selected, 0);
 }
+
+// Size, secrets and q over dialogs.
+
+#[test]
+fn a_resize_changes_the_size_and_what_a_page_is() {
+    let mut app = with_queue(actions(100));
+    let small_page = app.page_rows();
+
+    assert!(app.update(Action::Resize(120, 40)).is_empty());
+
+    assert_eq!(app.size, (120, 40));
+    assert_eq!(app.page_rows(), small_page + 16);
+    press(&mut app, KeyCode::PageDown);
+    assert_eq!(app.queue.selected, small_page + 16);
+}
+
+#[test]
+fn the_secret_is_shown_until_dismissed_and_says_whether_it_is_new() {
+    let mut app = on_keys_tab(vec![key("mail-bot", Some("http://127.0.0.1:1/"))]);
+    for rotated in [false, true] {
+        app.update(Action::SecretShown {
+            key_name: "mail-bot".into(),
+            secret: "whsec_c2VjcmV0".into(),
+            rotated,
+        });
+        assert!(matches!(
+            &app.dialog,
+            Some(Dialog::Secret { rotated: r, .. }) if *r == rotated
+        ));
+        press_char(&mut app, 'j');
+        assert!(
+            app.dialog.is_some(),
+            "an unrelated key keeps the secret on screen"
+        );
+        press(&mut app, KeyCode::Esc);
+        assert!(app.dialog.is_none());
+        assert!(!app.quit);
+    }
+}
+
+#[test]
+fn q_closes_help_and_shown_keys_but_not_a_question_and_never_quits_from_them() {
+    let mut app = on_keys_tab(vec![key("mail-bot", Some("http://127.0.0.1:1/"))]);
+
+    press_char(&mut app, '?');
+    press_char(&mut app, 'q');
+    assert!(app.dialog.is_none() && !app.quit, "q closes help");
+
+    app.update(Action::KeyCreated {
+        name: "ops-bot".into(),
+        plaintext: "gw_secret".into(),
+    });
+    press_char(&mut app, 'q');
+    assert!(app.dialog.is_none() && !app.quit, "q closes the new key");
+
+    press_char(&mut app, 'r');
+    press_char(&mut app, 'q');
+    assert!(
+        matches!(app.dialog, Some(Dialog::Confirm { .. })),
+        "a question needs y or n"
+    );
+    assert!(!app.quit);
+}

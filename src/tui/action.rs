@@ -1,6 +1,9 @@
 //! Messages in the console's one loop: what arrives (`Action`: input and the
 //! worker's results) and what the app asks the worker to do (`Command`).
 
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
 use crossterm::event::{KeyEvent, MouseEvent};
 
 use super::model::{ApiState, Counts, KeyEntry};
@@ -14,8 +17,8 @@ pub enum Action {
     Key(KeyEvent),
     Mouse(MouseEvent),
     Resize(u16, u16),
-    /// Time passed: transient messages may fade.
-    Tick,
+    /// Time passed (it is now `Now`): transient messages may fade.
+    Tick(Now),
     /// Another connection committed something; visible data may be stale.
     DataChanged,
     Api(ApiState),
@@ -51,6 +54,24 @@ pub enum Action {
     /// What a command did, for the status bar.
     Done(String),
     Failed(String),
+}
+
+/// A moment on both clocks: the monotonic one says how long messages and
+/// outcomes stay, the wall clock what ages read. The loop reads the system
+/// clocks; tests make their own, so nothing in the app reads a clock.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Now {
+    pub instant: Instant,
+    pub wall: DateTime<Utc>,
+}
+
+impl Now {
+    pub fn system() -> Now {
+        Now {
+            instant: Instant::now(),
+            wall: Utc::now(),
+        }
+    }
 }
 
 /// A fetched window of rows.

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tui_input::Input;
 
-use super::action::{Action, Command, Loaded};
+use super::action::{Action, Command, Loaded, Now};
 use super::model::{window_start, KeyEntry, Keyed, StatusInfo, Tab, Window};
 use crate::gateway::Status;
 use crate::store::deliveries::{AttemptRow, DeliveryRow};
@@ -105,15 +105,18 @@ pub struct App {
     pub status: StatusInfo,
     pub flash: Option<Flash>,
     pub size: (u16, u16),
-    /// The clock ages are shown against; moved on by ticks, set by tests.
+    /// The clock ages are shown against; moved on by ticks.
     pub now: DateTime<Utc>,
+    /// The monotonic clock messages fade by; moved on by ticks.
+    pub instant: Instant,
     pub monochrome: bool,
     pub quit: bool,
     generation: u64,
 }
 
 impl App {
-    pub fn new(size: (u16, u16), monochrome: bool) -> App {
+    /// A console of `size` whose clocks stand at `now` until the first tick.
+    pub fn new(size: (u16, u16), monochrome: bool, now: Now) -> App {
         App {
             tab: Tab::Queue,
             queue: Window::default(),
@@ -132,7 +135,8 @@ impl App {
             status: StatusInfo::default(),
             flash: None,
             size,
-            now: Utc::now(),
+            now: now.wall,
+            instant: now.instant,
             monochrome,
             quit: false,
             generation: 0,
@@ -155,7 +159,7 @@ impl App {
                 self.size = (width, height);
                 Vec::new()
             }
-            Action::Tick => self.tick(),
+            Action::Tick(now) => self.tick(now),
             Action::DataChanged => {
                 let mut commands = self.refresh_current();
                 commands.push(Command::FetchCounts);
@@ -222,13 +226,14 @@ impl App {
         self.flash = Some(Flash {
             text: text.into(),
             error,
-            until: Instant::now() + FLASH_FOR,
+            until: self.instant + FLASH_FOR,
         });
     }
 
-    fn tick(&mut self) -> Vec<Command> {
-        self.now = Utc::now();
-        let now = Instant::now();
+    fn tick(&mut self, now: Now) -> Vec<Command> {
+        self.now = now.wall;
+        self.instant = now.instant;
+        let now = now.instant;
         if self.flash.as_ref().is_some_and(|f| f.until <= now) {
             self.flash = None;
         }
@@ -270,7 +275,7 @@ impl App {
             decision.state = DecisionState::Finished {
                 text: text.clone(),
                 ok,
-                at: Instant::now(),
+                at: self.instant,
             };
         }
         if ok {

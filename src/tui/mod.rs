@@ -76,7 +76,7 @@ async fn console(
     let (mut screen, _guard) = terminal::enter().context("opening the terminal")?;
     let size = screen.size().context("reading the terminal size")?;
     let monochrome = wants_monochrome(std::env::var_os("NO_COLOR").as_deref());
-    let mut app = App::new((size.width, size.height), monochrome);
+    let mut app = App::new((size.width, size.height), monochrome, action::Now::system());
     for command in app.start() {
         worker.run(command);
     }
@@ -156,7 +156,7 @@ async fn next(
             None => Next::Stop,
         },
         Some(action) = sources.incoming.recv() => Next::Apply(action, None),
-        _ = sources.ticks.tick() => Next::Apply(Action::Tick, None),
+        _ = sources.ticks.tick() => Next::Apply(Action::Tick(action::Now::system()), None),
         () = terminate.as_mut() => Next::Stop,
     };
     Ok(next)

@@ -6,13 +6,14 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use contactcmd::clock::format_time;
 use contactcmd::gateway::{Channel, Priority, Status};
 use contactcmd::store::deliveries::{AttemptRow, DeliveryRow, RecentAttempt};
 use contactcmd::store::{ActionRow, KeyRow};
-use contactcmd::tui::action::{Action, Anchor, Command, Loaded};
+use contactcmd::tui::action::{Action, Anchor, Command, Loaded, Now};
 use contactcmd::tui::app::{App, DecisionState, Dialog};
 use contactcmd::tui::model::{ApiState, Counts, KeyEntry};
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
@@ -174,10 +175,26 @@ pub fn refused_recently() -> RecentAttempt {
     }
 }
 
+/// The moment the tests start at: `now()` on the wall clock.
+pub fn start_moment() -> Now {
+    Now {
+        instant: Instant::now(),
+        wall: now(),
+    }
+}
+
+/// `seconds` after `start`, on both clocks.
+pub fn after(start: Now, seconds: f64) -> Now {
+    let passed = std::time::Duration::from_secs_f64(seconds);
+    Now {
+        instant: start.instant + passed,
+        wall: start.wall + Duration::from_std(passed).unwrap_or_default(),
+    }
+}
+
 /// A fresh console of `size`, its clock at `now()`, and the fetches it asked for.
 pub fn started(size: (u16, u16)) -> (App, Vec<Command>) {
-    let mut app = App::new(size, false);
-    app.now = now();
+    let mut app = App::new(size, false, start_moment());
     let commands = app.start();
     (app, commands)
 }
