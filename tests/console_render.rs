@@ -264,6 +264,20 @@ fn a_failed_send_shows_why_on_its_row_and_in_the_status_bar() {
 }
 
 #[test]
+fn a_bulk_approval_counts_the_sends_it_has_no_room_to_pin() {
+    let (mut app, commands) = started(SMALL);
+    load_queue(&mut app, &commands, 6, actions(6));
+    for _ in 0..6 {
+        press_char(&mut app, ' ');
+    }
+    press_char(&mut app, 'a');
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["sending…", "+4 more: 4 sending"]);
+    insta::assert_snapshot!("queue_bulk_approve_80x24", screen);
+}
+
+#[test]
 fn queue_title_shows_the_filter_and_the_marks() {
     let mut app = queue_app(SMALL);
     press_char(&mut app, ' ');
@@ -395,6 +409,8 @@ fn keys_at_80x24() {
         !screen.contains("CREATED"),
         "dates shown at 80 columns:\n{screen}"
     );
+    // They are on the bottom border, for the selected key.
+    assert_shows(&screen, &["gw_ma000000 created 1d ago · last used 1m ago"]);
     insta::assert_snapshot!("keys_80x24", screen);
 }
 

@@ -13,7 +13,7 @@ use super::Theme;
 use crate::clock;
 use crate::gateway::{Priority, Status};
 use crate::store::ActionRow;
-use crate::tui::app::{short_id, App, DecisionState};
+use crate::tui::app::{short_id, App, Decision, DecisionState};
 use crate::tui::layout::{Areas, MAX_PINNED};
 
 pub fn render(app: &App, theme: &Theme, areas: &Areas, frame: &mut Frame<'_>) {
@@ -24,37 +24,70 @@ pub fn render(app: &App, theme: &Theme, areas: &Areas, frame: &mut Frame<'_>) {
     }
 }
 
+/// The newest decisions, one a line; when there are more than fit, the
+/// last line counts the rest, so a bulk approval never hides its sends.
 fn pinned(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
-    let lines: Vec<Line<'_>> = app
-        .decisions
-        .iter()
-        .rev()
-        .take(MAX_PINNED)
-        .map(|decision| {
-            let (state, style) = match &decision.state {
-                DecisionState::Sending => ("sending…".to_string(), theme.flagged()),
-                DecisionState::Denying => ("denying…".to_string(), theme.flagged()),
-                DecisionState::Finished { text, ok: true, .. } => {
-                    (format!("✓ {text}"), theme.good())
-                }
-                DecisionState::Finished {
-                    text, ok: false, ..
-                } => (format!("✗ {text}"), theme.bad()),
-            };
-            let action = &decision.action;
-            Line::from(vec![
-                Span::styled(format!(" {state:<12} "), style),
-                Span::raw(format!(
-                    "{} {} → {}: {}",
-                    short_id(&action.id),
-                    action.channel,
-                    action.recipient_address,
-                    message_text(action)
-                )),
-            ])
-        })
+    let total = app.decisions.len();
+    let shown = if total > MAX_PINNED {
+        MAX_PINNED - 1
+    } else {
+        total
+    };
+    let newest = app.decisions.iter().rev();
+    let mut lines: Vec<Line<'_>> = newest
+        .clone()
+        .take(shown)
+        .map(|decision| decision_line(decision, theme))
         .collect();
+    if total > shown {
+        lines.push(more_line(newest.skip(shown), theme));
+    }
     frame.render_widget(Paragraph::new(lines), area);
+}
+
+fn decision_line(decision: &Decision, theme: &Theme) -> Line<'static> {
+    let (state, style) = match &decision.state {
+        DecisionState::Sending => ("sending…".to_string(), theme.flagged()),
+        DecisionState::Denying => ("denying…".to_string(), theme.flagged()),
+        DecisionState::Finished { text, ok: true, .. } => (format!("✓ {text}"), theme.good()),
+        DecisionState::Finished {
+            text, ok: false, ..
+        } => (format!("✗ {text}"), theme.bad()),
+    };
+    let action = &decision.action;
+    Line::from(vec![
+        Span::styled(format!(" {state:<12} "), style),
+        Span::raw(format!(
+            "{} {} → {}: {}",
+            short_id(&action.id),
+            action.channel,
+            action.recipient_address,
+            message_text(action)
+        )),
+    ])
+}
+
+/// " +5 more: 4 sending, 1 done".
+fn more_line<'a>(rest: impl Iterator<Item = &'a Decision>, theme: &Theme) -> Line<'static> {
+    let (mut sending, mut denying, mut done) = (0, 0, 0);
+    for decision in rest {
+        match decision.state {
+            DecisionState::Sending => sending += 1,
+            DecisionState::Denying => denying += 1,
+            DecisionState::Finished { .. } => done += 1,
+        }
+    }
+    let counts = [(sending, "sending"), (denying, "denying"), (done, "done")];
+    let parts: Vec<String> = counts
+        .iter()
+        .filter(|(count, _)| *count > 0)
+        .map(|(count, what)| format!("{count} {what}"))
+        .collect();
+    let total = sending + denying + done;
+    Line::styled(
+        format!(" +{total} more: {}", parts.join(", ")),
+        theme.flagged(),
+    )
 }
 
 fn list(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
@@ -67,6 +100,7 @@ fn list(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
     }
     let spec = TableSpec {
         title,
+        footer: None,
         headers: &[" ", "PRI", "AGE", "AGENT", "CHAN", "TO", "MESSAGE"],
         widths: &[
             Constraint::Length(2),
