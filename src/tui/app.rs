@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use tui_input::Input;
 
 use super::action::{Action, Command, Loaded, Now};
-use super::model::{window_start, KeyEntry, Keyed, StatusInfo, Tab, Window};
+use super::model::{window_start, Counts, KeyEntry, Keyed, StatusInfo, Tab, Window};
 use crate::gateway::Status;
 use crate::store::deliveries::{AttemptRow, DeliveryRow};
 use crate::store::ActionRow;
@@ -160,11 +160,7 @@ impl App {
                 Vec::new()
             }
             Action::Tick(now) => self.tick(now),
-            Action::DataChanged => {
-                let mut commands = self.refresh_current();
-                commands.push(Command::FetchCounts);
-                commands
-            }
+            Action::DataChanged => self.refresh_with_counts(),
             Action::Api(state) => {
                 self.status.api = state;
                 Vec::new()
@@ -176,13 +172,14 @@ impl App {
             Action::KeysLoaded(loaded) => self.take(|app| &mut app.keys, loaded),
             Action::DeliveriesLoaded(loaded) => self.take(|app| &mut app.deliveries, loaded),
             Action::HistoryLoaded(loaded) => self.take(|app| &mut app.history, loaded),
-            Action::CountsLoaded(counts) => {
-                self.status.pending = counts.pending;
-                self.status.recent = counts.recent;
-                self.status.retrying = counts.retrying;
-                self.status.failed = counts.failed;
-                Vec::new()
-            }
+            Action::CountsLoaded(counts) => self.counts_loaded(counts),
+            answer => self.answered(answer),
+        }
+    }
+
+    /// Applies what a command of the operator's came back with.
+    fn answered(&mut self, answer: Action) -> Vec<Command> {
+        match answer {
             Action::Decided {
                 id,
                 outcome,
@@ -196,29 +193,44 @@ impl App {
                 key_name,
                 secret,
                 rotated,
-            } => {
-                self.dialog = Some(Dialog::Secret {
-                    key_name,
-                    secret,
-                    rotated,
-                });
-                Vec::new()
-            }
+            } => self.show(Dialog::Secret {
+                key_name,
+                secret,
+                rotated,
+            }),
             Action::Attempts { delivery, attempts } => {
-                self.dialog = Some(Dialog::Attempts { delivery, attempts });
-                Vec::new()
+                self.show(Dialog::Attempts { delivery, attempts })
             }
             Action::Done(text) => {
                 self.say(text, false);
-                let mut commands = self.refresh_current();
-                commands.push(Command::FetchCounts);
-                commands
+                self.refresh_with_counts()
             }
             Action::Failed(text) => {
                 self.say(text, true);
                 Vec::new()
             }
+            _ => Vec::new(),
         }
+    }
+
+    fn show(&mut self, dialog: Dialog) -> Vec<Command> {
+        self.dialog = Some(dialog);
+        Vec::new()
+    }
+
+    fn counts_loaded(&mut self, counts: Counts) -> Vec<Command> {
+        self.status.pending = counts.pending;
+        self.status.recent = counts.recent;
+        self.status.retrying = counts.retrying;
+        self.status.failed = counts.failed;
+        Vec::new()
+    }
+
+    /// Refetches the tab on screen and the status bar's counts.
+    fn refresh_with_counts(&mut self) -> Vec<Command> {
+        let mut commands = self.refresh_current();
+        commands.push(Command::FetchCounts);
+        commands
     }
 
     /// Shows a transient message in the status bar.

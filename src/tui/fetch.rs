@@ -7,14 +7,28 @@ use rusqlite::Connection;
 use super::action::{Action, Anchor, Command, Loaded};
 use super::model::{window_start, Counts, KeyEntry};
 use crate::gateway::{Error, Gateway, Status};
-use crate::store::{actions, deliveries, keys as key_rows, HistoryFilter};
+use crate::store::{actions, deliveries, keys as key_rows, HistoryFilter, Store};
 
 /// Most recent webhook attempts the status bar needs.
 const RECENT_ATTEMPTS: u32 = 3;
 
 /// Answers a read-only `command`.
 pub fn answer(gateway: &Gateway, command: Command) -> Result<Action, Error> {
-    let store = gateway.store();
+    match command {
+        Command::FetchCounts => Ok(Action::CountsLoaded(gateway.store().read(counts)?)),
+        Command::LoadAttempts(query) => {
+            let (delivery, attempts) = gateway.delivery(&query)?;
+            Ok(Action::Attempts {
+                delivery: Box::new(delivery),
+                attempts,
+            })
+        }
+        list => list_window(gateway.store(), list),
+    }
+}
+
+/// Answers a fetch of one of the lists with the window of it asked for.
+fn list_window(store: &Store, command: Command) -> Result<Action, Error> {
     let action = match command {
         Command::FetchQueue {
             generation,
@@ -30,12 +44,7 @@ pub fn answer(gateway: &Gateway, command: Command) -> Result<Action, Error> {
                 limit,
                 around,
             };
-            let (window, decided_marks) =
-                store.read(|conn| Ok((queue(conn, &query)?, decided(conn, &marked)?)))?;
-            Action::QueueLoaded {
-                window: window.answering(generation),
-                decided_marks,
-            }
+            queue_loaded(store, generation, &query, &marked)?
         }
         Command::FetchKeys { generation } => {
             Action::KeysLoaded(store.read(keys)?.answering(generation))
@@ -45,27 +54,21 @@ pub fn answer(gateway: &Gateway, command: Command) -> Result<Action, Error> {
             failed_only,
             offset,
             limit,
-        } => {
-            let window = store.read(|conn| delivery_log(conn, failed_only, offset, limit))?;
-            Action::DeliveriesLoaded(window.answering(generation))
-        }
+        } => Action::DeliveriesLoaded(
+            store
+                .read(|conn| delivery_log(conn, failed_only, offset, limit))?
+                .answering(generation),
+        ),
         Command::FetchHistory {
             generation,
             status,
             offset,
             limit,
-        } => {
-            let window = store.read(|conn| history(conn, status, offset, limit))?;
-            Action::HistoryLoaded(window.answering(generation))
-        }
-        Command::FetchCounts => Action::CountsLoaded(store.read(counts)?),
-        Command::LoadAttempts(query) => {
-            let (delivery, attempts) = gateway.delivery(&query)?;
-            Action::Attempts {
-                delivery: Box::new(delivery),
-                attempts,
-            }
-        }
+        } => Action::HistoryLoaded(
+            store
+                .read(|conn| history(conn, status, offset, limit))?
+                .answering(generation),
+        ),
         other => Action::Failed(format!("unexpected console command {other:?}")),
     };
     Ok(action)
@@ -96,6 +99,21 @@ struct QueueQuery {
     offset: usize,
     limit: usize,
     around: Option<String>,
+}
+
+/// The queue's window, and which of the `marked` actions were decided.
+fn queue_loaded(
+    store: &Store,
+    generation: u64,
+    query: &QueueQuery,
+    marked: &[String],
+) -> Result<Action, Error> {
+    let (window, decided_marks) =
+        store.read(|conn| Ok((queue(conn, query)?, decided(conn, marked)?)))?;
+    Ok(Action::QueueLoaded {
+        window: window.answering(generation),
+        decided_marks,
+    })
 }
 
 /// The queue's window: around the action `around` names wherever it is now

@@ -251,19 +251,20 @@ fn secret_text(key_name: &str, secret: &str, rotated: bool, theme: &Theme) -> Te
     Text::from(lines)
 }
 
-fn help(app: &App, theme: &Theme) -> Text<'static> {
-    let tab = app.tab;
-    let mut lines = vec![Line::styled("Everywhere", theme.header())];
-    let everywhere = [
-        ("Tab / Shift-Tab, 1-4", "switch tab"),
-        ("↑ ↓ / j k", "move"),
-        ("PgUp PgDn / g G", "a page / first and last"),
-        ("mouse wheel / click", "scroll / select"),
-        ("?", "this help"),
-        ("q / Esc", "quit (Esc closes a dialog first)"),
-        ("Ctrl-C", "quit"),
-    ];
-    let specific: &[(&str, &str)] = match tab {
+/// Keys that do the same on every tab, and what they do.
+const EVERYWHERE: &[(&str, &str)] = &[
+    ("Tab / Shift-Tab, 1-4", "switch tab"),
+    ("↑ ↓ / j k", "move"),
+    ("PgUp PgDn / g G", "a page / first and last"),
+    ("mouse wheel / click", "scroll / select"),
+    ("?", "this help"),
+    ("q / Esc", "quit (Esc closes a dialog first)"),
+    ("Ctrl-C", "quit"),
+];
+
+/// The keys of `tab`, and what they do.
+fn tab_keys(tab: Tab) -> &'static [(&'static str, &'static str)] {
+    match tab {
         Tab::Queue => &[
             ("a", "approve and send (the marked, or the selected)"),
             ("d", "deny, with an optional reason"),
@@ -287,11 +288,15 @@ fn help(app: &App, theme: &Theme) -> Text<'static> {
             ("r", "retry a failed delivery now"),
         ],
         Tab::History => &[("f", "filter: all → sent → denied → failed")],
-    };
+    }
+}
+
+fn help(app: &App, theme: &Theme) -> Text<'static> {
     let row = |(keys, what): &(&str, &str)| Line::raw(format!("  {keys:<21} {what}"));
-    lines.extend(everywhere.iter().map(row));
-    lines.push(Line::styled(tab.title().to_string(), theme.header()));
-    lines.extend(specific.iter().map(row));
+    let mut lines = vec![Line::styled("Everywhere", theme.header())];
+    lines.extend(EVERYWHERE.iter().map(row));
+    lines.push(Line::styled(app.tab.title().to_string(), theme.header()));
+    lines.extend(tab_keys(app.tab).iter().map(row));
     // The status bar has room for a few words only when the API is not
     // served from here; this is where the whole story is told.
     if !matches!(app.status.api, ApiState::Serving(_) | ApiState::Starting) {

@@ -49,10 +49,26 @@ pub fn draw_table<T>(
         return;
     }
 
-    let visible = visible_rows(area);
+    let rows = visible_table_rows(window, visible_rows(area), theme, cells);
+    let header = Row::new(spec.headers.iter().map(|h| Cell::from(*h))).style(theme.header());
+    let table = Table::new(rows, spec.widths.to_vec())
+        .header(header)
+        .block(block)
+        .column_spacing(1);
+    frame.render_widget(table, area);
+}
+
+/// The page of `window` holding the selection, `visible` rows of it; rows
+/// not loaded yet say so.
+fn visible_table_rows<T>(
+    window: &Window<T>,
+    visible: usize,
+    theme: &Theme,
+    cells: impl Fn(&T) -> (Vec<Cell<'static>>, Style),
+) -> Vec<Row<'static>> {
     let first = first_visible(window.selected, visible);
     let last = (first + visible).min(window.total);
-    let rows = (first..last).map(|index| {
+    let row = |index| {
         let (cells, style) = match window.row(index) {
             Some(item) => cells(item),
             None => (vec![Cell::from("loading…")], theme.dim()),
@@ -63,13 +79,8 @@ pub fn draw_table<T>(
             style
         };
         Row::new(cells).style(style)
-    });
-    let header = Row::new(spec.headers.iter().map(|h| Cell::from(*h))).style(theme.header());
-    let table = Table::new(rows, spec.widths.to_vec())
-        .header(header)
-        .block(block)
-        .column_spacing(1);
-    frame.render_widget(table, area);
+    };
+    (first..last).map(row).collect()
 }
 
 /// " Title (12) ": a list's title with how many rows it has in all.

@@ -190,7 +190,22 @@ fn detail(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
     frame.render_widget(paragraph, area);
 }
 
+/// The whole message: who from and to, its priority and age, any flag,
+/// then subject, body and the agent's context.
 fn detail_text(action: &ActionRow, theme: &Theme, now: DateTime<Utc>) -> Text<'static> {
+    let mut lines = header_lines(action, theme, now);
+    lines.push(Line::raw(""));
+    lines.extend(action.body.lines().map(|line| Line::raw(line.to_string())));
+    if let Some(context) = &action.agent_context {
+        lines.push(Line::raw(""));
+        lines.push(Line::styled("Agent context", theme.header()));
+        let pretty = pretty_json(context);
+        lines.extend(pretty.lines().map(|line| Line::raw(line.to_string())));
+    }
+    Text::from(lines)
+}
+
+fn header_lines(action: &ActionRow, theme: &Theme, now: DateTime<Utc>) -> Vec<Line<'static>> {
     let field = |name: &str, value: String| {
         Line::from(vec![
             Span::styled(format!("{name:<10}"), theme.header()),
@@ -201,41 +216,22 @@ fn detail_text(action: &ActionRow, theme: &Theme, now: DateTime<Utc>) -> Text<'s
         Some(name) => format!("{name} <{}>", action.recipient_address),
         None => action.recipient_address.clone(),
     };
+    let age = clock::age_at(&action.created_at, now);
     let mut lines = vec![
         field("Id", action.id.clone()),
         field("From", format!("{} (agent)", action.key_name)),
         field("To", format!("{to} via {}", action.channel)),
         field("Priority", action.priority.to_string()),
-        field(
-            "Queued",
-            format!(
-                "{} ({} ago)",
-                action.created_at,
-                clock::age_at(&action.created_at, now)
-            ),
-        ),
+        field("Queued", format!("{} ({age} ago)", action.created_at)),
     ];
     if let Some(reason) = &action.flag_reason {
-        lines.push(Line::from(Span::styled(
-            format!("FLAGGED   {reason}"),
-            theme.flagged(),
-        )));
+        let flag = Span::styled(format!("FLAGGED   {reason}"), theme.flagged());
+        lines.push(Line::from(flag));
     }
     if let Some(subject) = &action.subject {
         lines.push(field("Subject", subject.clone()));
     }
-    lines.push(Line::raw(""));
-    lines.extend(action.body.lines().map(|line| Line::raw(line.to_string())));
-    if let Some(context) = &action.agent_context {
-        lines.push(Line::raw(""));
-        lines.push(Line::styled("Agent context", theme.header()));
-        lines.extend(
-            pretty_json(context)
-                .lines()
-                .map(|line| Line::raw(line.to_string())),
-        );
-    }
-    Text::from(lines)
+    lines
 }
 
 fn pretty_json(text: &str) -> String {
