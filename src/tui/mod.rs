@@ -47,6 +47,8 @@ const PANIC_ON_KEY: &str = "CONTACTCMD_CONSOLE_PANIC_ON_KEY";
 
 /// Runs the console until the operator quits.
 pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::Result<()> {
+    // The benchmark times the first frame from here as well as from spawn.
+    tracing::debug!("console starting");
     // Listening before anything is drawn: a SIGTERM from here on quits
     // cleanly instead of killing the process in raw mode.
     let terminate = crate::server::shutdown_signal();
@@ -136,8 +138,10 @@ async fn event_loop(
         {
             panic!("{PANIC_ON_KEY} test hook: panicking on the UI thread as asked");
         }
-        timer.saw(&action, read_at);
-        for command in app.update(action) {
+        timer.saw(&action, read_at, app);
+        let commands = app.update(action);
+        timer.asked(&commands);
+        for command in commands {
             worker.run(command);
         }
     }
