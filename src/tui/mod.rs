@@ -58,6 +58,9 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
 
     let outcome = console(&worker, incoming, terminate).await;
     // However the console ended, the dispatcher gives back its leases.
+    // TODO: a panic on the UI thread unwinds past this, so its leases are
+    // freed only when they expire or another process finds this one dead;
+    // catching the unwind here would need the app state to be unwind-safe.
     engine.stop().await;
     outcome
 }

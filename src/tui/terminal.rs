@@ -41,8 +41,8 @@ pub fn enter() -> io::Result<(Screen, Guard)> {
         ));
     }
     install_panic_hook();
-    TAKEN.store(true, Ordering::SeqCst);
     enable_raw_mode()?;
+    TAKEN.store(true, Ordering::SeqCst);
     let guard = Guard;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture)?;
     let screen = Terminal::new(CrosstermBackend::new(io::stdout()))?;
