@@ -183,7 +183,27 @@ impl Headless {
             );
             thread::sleep(POLL);
         }
+        // Its dispatcher registers a moment after it listens; a console
+        // started before that could not tell it serves this database.
+        while !headless.registered(setup.dir.path()) {
+            assert!(
+                start.elapsed() < DEADLINE,
+                "the headless server's dispatcher never registered"
+            );
+            thread::sleep(POLL);
+        }
         headless
+    }
+
+    /// Whether this server's dispatcher is registered on the database in `dir`.
+    fn registered(&self, dir: &Path) -> bool {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let Ok(db) = rusqlite::Connection::open_with_flags(dir.join("gateway.db"), flags) else {
+            return false;
+        };
+        let sql = "SELECT count(*) FROM dispatchers WHERE pid = ?1";
+        let count: rusqlite::Result<u32> = db.query_row(sql, [self.0.id()], |row| row.get(0));
+        count.is_ok_and(|n| n > 0)
     }
 }
 
@@ -219,7 +239,12 @@ impl Console {
 
     /// Opens the console in tmux on `setup`, beside an optional headless server.
     fn open(setup: Setup, headless: Option<Headless>) -> Console {
-        let script = console_script(setup.dir.path(), setup.port);
+        Console::open_with(setup, headless, "")
+    }
+
+    /// Opens the console with `env` ("NAME=value ...") in its environment.
+    fn open_with(setup: Setup, headless: Option<Headless>, env: &str) -> Console {
+        let script = console_script(setup.dir.path(), setup.port, env);
         Console {
             tmux: Tmux::start(setup.dir.path(), &script),
             _headless: headless,
@@ -254,6 +279,15 @@ impl Console {
             .to_string()
     }
 
+    /// The status of action `id`, as its agent would see it.
+    fn status_of(&self, id: &str) -> String {
+        let answer = self.api(&format!("GET /gateway/actions/{id}"), "");
+        let status = answer["data"]["status"].as_str();
+        status
+            .unwrap_or_else(|| panic!("no status in {answer}"))
+            .to_string()
+    }
+
     /// What the API answers an agent with mail-bot's key.
     fn api(&self, line: &str, body: &str) -> serde_json::Value {
         let answer = request(self.port, line, &self.api_key, body);
@@ -265,17 +299,23 @@ impl Console {
     /// terminal is back to normal: main screen, line editing and echo on,
     /// and nothing printed on it (logs go to the data dir).
     fn assert_exited_cleanly(&self) {
-        let screen = self.wait_for("EXITED");
-        assert!(!self.tmux.alternate_on(), "still on the alternate screen");
+        let screen = self.assert_terminal_restored();
         assert_eq!(screen.trim(), "EXITED 0", "the console exited uncleanly");
         let logs = std::fs::read_dir(self.dir.path().join("logs")).expect("a log dir");
         assert!(logs.count() > 0, "the console logged nowhere");
+    }
 
+    /// Waits for the shell to report the console's exit and checks the main
+    /// screen, line editing and echo are back; returns the screen.
+    fn assert_terminal_restored(&self) -> String {
+        let screen = self.wait_for("EXITED");
+        assert!(!self.tmux.alternate_on(), "still on the alternate screen");
         let stty = std::fs::read_to_string(self.dir.path().join("stty.txt")).expect("stty -a");
         let modes: Vec<&str> = stty.split_whitespace().collect();
         for mode in ["icanon", "echo"] {
             assert!(modes.contains(&mode), "{mode} is not restored:\n{stty}");
         }
+        screen
     }
 
     /// The console's process id, found by its unique data dir.
@@ -306,12 +346,12 @@ fn quoted(text: &str) -> String {
     format!("'{}'", text.replace('\'', r"'\''"))
 }
 
-/// The console, then what the test inspects after it exits.
-fn console_script(dir: &Path, port: u16) -> String {
+/// The console with `env` set, then what the test inspects after it exits.
+fn console_script(dir: &Path, port: u16, env: &str) -> String {
     let dir_text = dir.to_string_lossy();
     let stty = dir.join("stty.txt");
     format!(
-        "{} --data-dir {} --bind 127.0.0.1:{port}; code=$?; stty -a > {}; \
+        "{env} {} --data-dir {} --bind 127.0.0.1:{port}; code=$?; stty -a > {}; \
          echo \"EXITED $code\"; sleep 30",
         quoted(binary()),
         quoted(&dir_text),
@@ -479,6 +519,11 @@ fn queue_approve_webhook_and_quit_in_a_real_terminal() {
 
     console.keys(&["2"]);
     console.wait_for("Keys (1)");
+    console.keys(&["t"]);
+    console.wait_for("Test ping to mail-bot: 200 in");
+    let ping = receiver.next();
+    assert!(ping.contains("\"type\":\"ping\""), "{ping}");
+
     console.keys(&["x"]);
     console.wait_for("Remove the webhook of");
     console.keys(&["y"]);
@@ -503,6 +548,31 @@ fn sigterm_restores_the_terminal_and_exits_0() {
     assert!(status.success());
 
     console.assert_exited_cleanly();
+}
+
+#[test]
+fn a_panic_in_the_console_gives_the_terminal_back_with_the_message() {
+    if !tmux_available("a_panic_in_the_console_gives_the_terminal_back_with_the_message") {
+        return;
+    }
+    // No backtrace, so the message itself stays on the 30-line screen.
+    let hook = "RUST_BACKTRACE=0 CONTACTCMD_CONSOLE_PANIC_ON_KEY=%";
+    let console = Console::open_with(setup(), None, hook);
+    console.wait_until_serving();
+    console.wait_for("No messages waiting");
+
+    console.tmux.type_text("%");
+
+    let screen = console.assert_terminal_restored();
+    assert!(
+        screen.contains("test hook: panicking on the UI thread"),
+        "the panic message is not readable:\n{screen}"
+    );
+    assert!(screen.contains("EXITED 101"), "{screen}");
+    assert!(
+        !screen.contains("Queue ("),
+        "the console's screen is left:\n{screen}"
+    );
 }
 
 #[test]
@@ -535,27 +605,34 @@ fn beside_a_headless_server_the_console_follows_the_shared_database() {
     }
     let setup = setup();
     let headless = Headless::start(&setup);
+    let pid = headless.0.id();
     let console = Console::open(setup, Some(headless));
-    let port = console.port;
-    console.wait_for(&format!("API not serving: 127.0.0.1:{port} is in use"));
+    // The console finds the port's holder among this database's processes.
+    console.wait_for(&format!("API served by pid {pid}, same db"));
 
-    // Both arrive through the other process; the console sees its commits.
+    // They arrive through the other process; the console sees its commits.
     let keep = console.send_sms("+15550111", "Deny me here");
     let other = console.send_sms("+15550122", "Deny me elsewhere");
     console.wait_for("Queue (2)");
+
+    // The older one is selected, then a newer one arrives above both: the
+    // selection stays on the message, not on the second row.
+    console.keys(&["j"]);
+    let newest = console.send_sms("+15550133", "Arrived last");
+    console.wait_for("Queue (3)");
+    console.keys(&["d"]);
+    console.wait_for("Reason, for the agent");
+    console.tmux.type_text("not now");
+    console.keys(&["Enter"]);
+    console.wait_for("Queue (2)");
+    assert_eq!(console.status_of(&keep), "denied");
+    assert_eq!(console.status_of(&other), "pending");
 
     deny_with_cli(console.dir.path(), &other);
     console.wait_until("the row denied elsewhere to leave", |screen| {
         screen.contains("Queue (1)") && !screen.contains("Deny me elsewhere")
     });
-
-    console.keys(&["d"]);
-    console.wait_for("Reason, for the agent");
-    console.tmux.type_text("not now");
-    console.keys(&["Enter"]);
-    console.wait_for("Queue (0)");
-    let status = console.api(&format!("GET /gateway/actions/{keep}"), "");
-    assert_eq!(status["data"]["status"], "denied", "{status}");
+    assert_eq!(console.status_of(&newest), "pending");
 
     console.keys(&["q"]);
     console.assert_exited_cleanly();
@@ -579,12 +656,60 @@ fn the_console_redraws_to_fit_a_resized_terminal() {
             .get(1)
             .map_or(0, |line| line.trim_end().chars().count());
         let status = lines
-            .get(22)
-            .is_some_and(|line| line.starts_with("API http://"));
+            .get(21)
+            .is_some_and(|line| line.starts_with("0 pending") && line.contains("API http://"));
         box_top == 80 && status
     };
     console.wait_until("the console redrawn at 80×24", fits);
 
+    console.keys(&["q"]);
+    console.assert_exited_cleanly();
+}
+
+#[test]
+fn a_gateway_on_another_database_holding_the_port_is_named_as_such() {
+    if !tmux_available("a_gateway_on_another_database_holding_the_port_is_named_as_such") {
+        return;
+    }
+    let elsewhere = setup();
+    let other = Headless::start(&elsewhere);
+    let here = Setup {
+        port: elsewhere.port,
+        ..setup()
+    };
+    let console = Console::open(here, Some(other));
+
+    console.wait_for("API OFF: port used for other db");
+    console.keys(&["?"]);
+    console.wait_for("a contactcmd on another database");
+
+    console.keys(&["Escape"]);
+    console.wait_until("help to close", |screen| !screen.contains("Everywhere"));
+    console.keys(&["q"]);
+    console.assert_exited_cleanly();
+}
+
+#[test]
+fn a_port_held_by_another_program_is_named_as_such() {
+    if !tmux_available("a_port_held_by_another_program_is_named_as_such") {
+        return;
+    }
+    let setup = setup();
+    let listener = TcpListener::bind(("127.0.0.1", setup.port)).expect("the port is still free");
+    // A web server of some other kind: it answers every request with a 404.
+    thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut request = [0; 1024];
+            let _ = stream.read(&mut request);
+            let reply = "HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found";
+            let _ = stream.write_all(reply.as_bytes());
+        }
+    });
+    let console = Console::open(setup, None);
+
+    console.wait_for("API OFF: port used by other app");
+    // The console still works on its own database.
+    console.wait_for("No messages waiting");
     console.keys(&["q"]);
     console.assert_exited_cleanly();
 }

@@ -10,7 +10,7 @@ use console_fixtures::*;
 use contactcmd::gateway::{Priority, Status};
 use contactcmd::tui::action::Action;
 use contactcmd::tui::app::App;
-use contactcmd::tui::model::{ApiState, Counts};
+use contactcmd::tui::model::{ApiState, Counts, PortHolder};
 use contactcmd::tui::view;
 use crossterm::event::KeyCode;
 use ratatui::backend::TestBackend;
@@ -29,6 +29,20 @@ fn draw(app: &App) -> Buffer {
         .draw(|frame| view::render(app, frame))
         .expect("drawing never fails on a test backend");
     terminal.backend().buffer().clone()
+}
+
+/// Draws `app` once; returns the screen and where the terminal cursor is
+/// shown, if it is.
+fn draw_with_cursor(app: &App) -> (Buffer, Option<(u16, u16)>) {
+    let (width, height) = app.size;
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
+    terminal
+        .draw(|frame| view::render(app, frame))
+        .expect("drawing never fails on a test backend");
+    let backend = terminal.backend();
+    let cursor = backend.cursor_position();
+    let shown = backend.cursor_visible().then_some((cursor.x, cursor.y));
+    (backend.buffer().clone(), shown)
 }
 
 /// The screen as text, one line per row, trailing blanks dropped.
@@ -231,6 +245,39 @@ fn queue_pins_decisions_in_progress_and_their_outcomes() {
 }
 
 #[test]
+fn a_failed_send_shows_why_on_its_row_and_in_the_status_bar() {
+    let mut app = queue_app(SMALL);
+    press_char(&mut app, 'a');
+    app.update(Action::Decided {
+        id: action_id(1),
+        outcome: Ok(Status::Failed),
+        detail: Some("transport exited with 1".into()),
+    });
+
+    let screen = screen(&app);
+    assert_shows(
+        &screen,
+        &["✗ failed: transport exited with 1", "000000000001 sms"],
+    );
+    assert_shows(&screen, &["000000000001: failed: transport exited with 1"]);
+    insta::assert_snapshot!("queue_failed_send_80x24", screen);
+}
+
+#[test]
+fn a_bulk_approval_counts_the_sends_it_has_no_room_to_pin() {
+    let (mut app, commands) = started(SMALL);
+    load_queue(&mut app, &commands, 6, actions(6));
+    for _ in 0..6 {
+        press_char(&mut app, ' ');
+    }
+    press_char(&mut app, 'a');
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["sending…", "+4 more: 4 sending"]);
+    insta::assert_snapshot!("queue_bulk_approve_80x24", screen);
+}
+
+#[test]
 fn queue_title_shows_the_filter_and_the_marks() {
     let mut app = queue_app(SMALL);
     press_char(&mut app, ' ');
@@ -241,6 +288,19 @@ fn queue_title_shows_the_filter_and_the_marks() {
     let screen = screen(&app);
     assert_shows(&screen, &["filter: mail▏", "· 2 marked", "* "]);
     insta::assert_snapshot!("queue_filter_marks_80x24", screen);
+}
+
+#[test]
+fn the_filter_shows_its_cursor_where_the_next_character_goes() {
+    let mut app = queue_app(SMALL);
+    press_char(&mut app, '/');
+    type_text(&mut app, "mail");
+    press(&mut app, KeyCode::Left);
+    press(&mut app, KeyCode::Left);
+
+    assert_shows(&screen(&app), &["filter: ma▏il"]);
+    press(&mut app, KeyCode::Enter);
+    assert_shows(&screen(&app), &["filter: mail "]);
 }
 
 #[test]
@@ -260,11 +320,72 @@ fn an_empty_queue_says_what_will_happen() {
 #[test]
 fn the_status_bar_says_why_the_api_is_not_serving() {
     let mut app = queue_app(SMALL);
-    let why = "127.0.0.1:9810 is in use (another gateway may be serving it)";
-    app.update(Action::Api(ApiState::NotServing(why.into())));
+    let bind = "127.0.0.1:9810".parse().expect("an address");
+    let holder = PortHolder::OtherProgram;
+    app.update(Action::Api(ApiState::Taken { bind, holder }));
 
     let screen = screen(&app);
-    assert_shows(&screen, &["API not serving: 127.0.0.1:9810 is in use"]);
+    // The counts come first, so the reason can never push them off screen.
+    assert_shows(&screen, &["3 pending", "1 retrying, 0 failed"]);
+    assert_shows(&screen, &["API OFF: port used by other app"]);
+    insta::assert_snapshot!("api_taken_80x24", screen);
+
+    app.update(Action::Resize(LARGE.0, LARGE.1));
+    let wide = self::screen(&app);
+    assert_shows(
+        &wide,
+        &["3 pending", "127.0.0.1:9810 is taken by another program"],
+    );
+}
+
+#[test]
+fn the_status_bar_names_the_process_serving_this_database() {
+    let mut app = queue_app(SMALL);
+    let bind = "127.0.0.1:9810".parse().expect("an address");
+    let holder = PortHolder::SameDatabase { pid: 4242 };
+    app.update(Action::Api(ApiState::Taken { bind, holder }));
+
+    assert_shows(
+        &screen(&app),
+        &["3 pending", "API served by pid 4242, same db"],
+    );
+}
+
+#[test]
+fn help_explains_in_full_why_the_api_is_not_served_here() {
+    let mut app = queue_app(SMALL);
+    let bind = "127.0.0.1:9810".parse().expect("an address");
+    let holder = PortHolder::OtherDatabase;
+    app.update(Action::Api(ApiState::Taken { bind, holder }));
+    press_char(&mut app, '?');
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["a contactcmd on another database", "--bind"]);
+}
+
+#[test]
+fn a_long_message_takes_the_webhook_line_while_it_shows() {
+    let mut app = queue_app(SMALL);
+    let url = "https://hooks.example.com/agents/mail-bot/deliveries";
+    let text =
+        format!("Webhook of mail-bot set to {url}. A signing secret was created (s shows it).");
+    app.update(Action::Done(text));
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["3 pending", url, "(s shows it)."]);
+    assert!(!screen.contains("✓ mail-bot 200"), "{screen}");
+}
+
+#[test]
+fn a_short_message_leaves_the_webhook_results_on_screen() {
+    let mut app = queue_app(SMALL);
+    press_char(&mut app, 'a');
+
+    let screen = screen(&app);
+    assert_shows(
+        &screen,
+        &["Approving 1 message(s)…", "✓ mail-bot 200 12 ms"],
+    );
 }
 
 // The other tabs.
@@ -288,6 +409,8 @@ fn keys_at_80x24() {
         !screen.contains("CREATED"),
         "dates shown at 80 columns:\n{screen}"
     );
+    // They are on the bottom border, for the selected key.
+    assert_shows(&screen, &["gw_ma000000 created 1d ago · last used 1m ago"]);
     insta::assert_snapshot!("keys_80x24", screen);
 }
 
@@ -354,7 +477,70 @@ fn history_at_120x40() {
     insta::assert_snapshot!("history_120x40", screen);
 }
 
+#[test]
+fn the_history_title_names_the_status_shown() {
+    let mut app = history_app(SMALL);
+    let commands = press_char(&mut app, 'f');
+    load_history(&mut app, &commands, vec![decided(1, Status::Sent)]);
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["History: sent (1)", "f filter by status"]);
+    insta::assert_snapshot!("history_sent_80x24", screen);
+}
+
 // Dialogs.
+
+#[test]
+fn the_signing_secret_is_shown_with_how_to_check_it() {
+    let mut app = keys_app(SMALL);
+    app.update(Action::SecretShown {
+        key_name: "mail-bot".into(),
+        secret: "whsec_c2VjcmV0c2VjcmV0".into(),
+        rotated: false,
+    });
+
+    let screen = screen(&app);
+    assert_shows(
+        &screen,
+        &[
+            "Signing secret",
+            "Webhook signing secret of mail-bot:",
+            "whsec_c2VjcmV0c2VjcmV0",
+        ],
+    );
+    assert_shows(&screen, &["webhook-signature: v1,base64(HMAC-SHA256"]);
+    assert!(!screen.contains("New secret"), "{screen}");
+    insta::assert_snapshot!("secret_80x24", screen);
+}
+
+#[test]
+fn a_rotated_secret_says_the_old_one_still_signs_for_a_day() {
+    let mut app = keys_app(SMALL);
+    app.update(Action::SecretShown {
+        key_name: "mail-bot".into(),
+        secret: "whsec_bmV3bmV3bmV3".into(),
+        rotated: true,
+    });
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["whsec_bmV3bmV3bmV3", "New secret. For 24 hours"]);
+}
+
+#[test]
+fn rotating_asks_first_and_says_the_old_secret_keeps_signing() {
+    let mut app = keys_app(SMALL);
+    press_char(&mut app, 'R');
+
+    let screen = screen(&app);
+    assert_shows(
+        &screen,
+        &["Rotate the signing secret of gw_ma000000 (mail-bot)?"],
+    );
+    assert_shows(
+        &screen,
+        &["The old one keeps", "signing for 24 h.", "y / Enter: yes"],
+    );
+}
 
 #[test]
 fn help_lists_the_keys_of_the_tab_on_screen() {
@@ -384,6 +570,65 @@ fn a_refused_webhook_url_shows_the_reason_under_the_input() {
     // The reason wraps inside the dialog at 80 columns.
     assert_shows(&screen, &["uses scheme \"ftp\": only http and https"]);
     insta::assert_snapshot!("webhook_refused_80x24", screen);
+}
+
+/// The Keys tab with the webhook input open on mail-bot's URL.
+fn editing_webhook(size: (u16, u16)) -> App {
+    let mut app = keys_app(size);
+    press_char(&mut app, 'w');
+    app
+}
+
+/// The cell the terminal cursor is on, and its text.
+fn under_cursor(app: &App) -> ((u16, u16), String) {
+    let (buffer, cursor) = draw_with_cursor(app);
+    let cursor = cursor.expect("the terminal cursor is shown in an input");
+    (cursor, buffer[cursor].symbol().to_string())
+}
+
+#[test]
+fn the_cursor_of_an_input_is_where_the_edit_happens() {
+    let mut app = editing_webhook(SMALL);
+    let ((x_end, y), under) = under_cursor(&app);
+    assert_eq!(
+        under, " ",
+        "at the end, the cursor is past the last character"
+    );
+
+    for _ in 0.."hooks".len() {
+        press(&mut app, KeyCode::Left);
+    }
+    let ((x, row), under) = under_cursor(&app);
+    assert_eq!((x, row, under.as_str()), (x_end - 5, y, "h"));
+    let (buffer, _) = draw_with_cursor(&app);
+    assert!(
+        buffer[(x, row)].modifier.contains(Modifier::REVERSED),
+        "the cell under the cursor is drawn reversed too, for any terminal"
+    );
+
+    type_text(&mut app, "v2/");
+    let screen = screen(&app);
+    assert_shows(&screen, &["> http://127.0.0.1:8080/v2/hooks"]);
+    insta::assert_snapshot!("webhook_cursor_inside_80x24", screen);
+}
+
+#[test]
+fn a_value_wider_than_the_input_scrolls_to_keep_the_cursor_in_view() {
+    let mut app = editing_webhook(SMALL);
+    let path = "/very/long/path".repeat(8);
+    type_text(&mut app, &path);
+
+    let screen = screen(&app);
+    assert_shows(&screen, &["/very/long/path/very/long/path"]);
+    assert!(
+        !screen.contains("> http://127.0.0.1"),
+        "the start scrolled out:\n{screen}"
+    );
+    let ((x, _), _) = under_cursor(&app);
+    assert!(x < 80 - 2, "the cursor stays inside the dialog");
+
+    press(&mut app, KeyCode::Home);
+    assert_shows(&self::screen(&app), &["> http://127.0.0.1:8080/hooks/very"]);
 }
 
 #[test]
@@ -460,6 +705,19 @@ fn monochrome_uses_no_colour_and_still_marks_flags_and_selection() {
         "the selected row is reversed, not coloured"
     );
     insta::assert_snapshot!("monochrome_detail_80x24", screen);
+}
+
+#[test]
+fn no_color_turns_colour_off_only_when_it_has_a_value() {
+    use contactcmd::tui::wants_monochrome;
+    use std::ffi::OsStr;
+
+    assert!(!wants_monochrome(None));
+    assert!(
+        !wants_monochrome(Some(OsStr::new(""))),
+        "set but empty keeps colour"
+    );
+    assert!(wants_monochrome(Some(OsStr::new("1"))));
 }
 
 // Any size.

@@ -305,6 +305,25 @@ pub fn count_open_matching(conn: &Connection, filter: &str) -> rusqlite::Result<
         .query_row([filter], |row| row.get(0))
 }
 
+/// How many undecided actions matching `filter` are newer than `id`: the
+/// place `id` has in [`open_window`]'s order, or would have if it were still
+/// undecided, so a caller can find a row again after others came or went.
+pub fn count_open_newer(conn: &Connection, filter: &str, id: &str) -> rusqlite::Result<u64> {
+    if filter.is_empty() {
+        return conn
+            .prepare_cached(
+                "SELECT count(*) FROM actions WHERE status IN ('pending', 'flagged') AND id > ?1",
+            )?
+            .query_row([id], |row| row.get(0));
+    }
+    let sql = format!(
+        "SELECT count(*) FROM actions a JOIN api_keys k ON k.id = a.key_id \
+         WHERE a.status IN ('pending', 'flagged') AND ({OPEN_FILTER}) AND a.id > ?2"
+    );
+    conn.prepare_cached(&sql)?
+        .query_row(params![filter, id], |row| row.get(0))
+}
+
 /// Matches `?1` anywhere in what an operator would search for.
 const OPEN_FILTER: &str = "?1 = '' OR instr(lower(a.recipient_address || ' ' || \
      coalesce(a.recipient_name, '') || ' ' || coalesce(a.subject, '') || ' ' || a.body || ' ' || \

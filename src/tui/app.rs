@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use tui_input::Input;
 
-use super::action::{Action, Command, Loaded};
-use super::model::{ApiState, KeyEntry, StatusInfo, Tab, Window};
+use super::action::{Action, Command, Loaded, Now};
+use super::model::{window_start, Counts, KeyEntry, Keyed, StatusInfo, Tab, Window};
 use crate::gateway::Status;
 use crate::store::deliveries::{AttemptRow, DeliveryRow};
 use crate::store::ActionRow;
@@ -105,15 +105,18 @@ pub struct App {
     pub status: StatusInfo,
     pub flash: Option<Flash>,
     pub size: (u16, u16),
-    /// The clock ages are shown against; moved on by ticks, set by tests.
+    /// The clock ages are shown against; moved on by ticks.
     pub now: DateTime<Utc>,
+    /// The monotonic clock messages fade by; moved on by ticks.
+    pub instant: Instant,
     pub monochrome: bool,
     pub quit: bool,
     generation: u64,
 }
 
 impl App {
-    pub fn new(size: (u16, u16), monochrome: bool) -> App {
+    /// A console of `size` whose clocks stand at `now` until the first tick.
+    pub fn new(size: (u16, u16), monochrome: bool, now: Now) -> App {
         App {
             tab: Tab::Queue,
             queue: Window::default(),
@@ -132,7 +135,8 @@ impl App {
             status: StatusInfo::default(),
             flash: None,
             size,
-            now: Utc::now(),
+            now: now.wall,
+            instant: now.instant,
             monochrome,
             quit: false,
             generation: 0,
@@ -155,27 +159,27 @@ impl App {
                 self.size = (width, height);
                 Vec::new()
             }
-            Action::Tick => self.tick(),
-            Action::DataChanged => {
-                let mut commands = self.refresh_current();
-                commands.push(Command::FetchCounts);
-                commands
-            }
+            Action::Tick(now) => self.tick(now),
+            Action::DataChanged => self.refresh_with_counts(),
             Action::Api(state) => {
                 self.status.api = state;
                 Vec::new()
             }
-            Action::QueueLoaded(loaded) => self.take(|app| &mut app.queue, loaded),
+            Action::QueueLoaded {
+                window,
+                decided_marks,
+            } => self.queue_loaded(window, decided_marks),
             Action::KeysLoaded(loaded) => self.take(|app| &mut app.keys, loaded),
             Action::DeliveriesLoaded(loaded) => self.take(|app| &mut app.deliveries, loaded),
             Action::HistoryLoaded(loaded) => self.take(|app| &mut app.history, loaded),
-            Action::CountsLoaded(counts) => {
-                self.status.pending = counts.pending;
-                self.status.recent = counts.recent;
-                self.status.retrying = counts.retrying;
-                self.status.failed = counts.failed;
-                Vec::new()
-            }
+            Action::CountsLoaded(counts) => self.counts_loaded(counts),
+            answer => self.answered(answer),
+        }
+    }
+
+    /// Applies what a command of the operator's came back with.
+    fn answered(&mut self, answer: Action) -> Vec<Command> {
+        match answer {
             Action::Decided {
                 id,
                 outcome,
@@ -189,29 +193,44 @@ impl App {
                 key_name,
                 secret,
                 rotated,
-            } => {
-                self.dialog = Some(Dialog::Secret {
-                    key_name,
-                    secret,
-                    rotated,
-                });
-                Vec::new()
-            }
+            } => self.show(Dialog::Secret {
+                key_name,
+                secret,
+                rotated,
+            }),
             Action::Attempts { delivery, attempts } => {
-                self.dialog = Some(Dialog::Attempts { delivery, attempts });
-                Vec::new()
+                self.show(Dialog::Attempts { delivery, attempts })
             }
             Action::Done(text) => {
                 self.say(text, false);
-                let mut commands = self.refresh_current();
-                commands.push(Command::FetchCounts);
-                commands
+                self.refresh_with_counts()
             }
             Action::Failed(text) => {
                 self.say(text, true);
                 Vec::new()
             }
+            _ => Vec::new(),
         }
+    }
+
+    fn show(&mut self, dialog: Dialog) -> Vec<Command> {
+        self.dialog = Some(dialog);
+        Vec::new()
+    }
+
+    fn counts_loaded(&mut self, counts: Counts) -> Vec<Command> {
+        self.status.pending = counts.pending;
+        self.status.recent = counts.recent;
+        self.status.retrying = counts.retrying;
+        self.status.failed = counts.failed;
+        Vec::new()
+    }
+
+    /// Refetches the tab on screen and the status bar's counts.
+    fn refresh_with_counts(&mut self) -> Vec<Command> {
+        let mut commands = self.refresh_current();
+        commands.push(Command::FetchCounts);
+        commands
     }
 
     /// Shows a transient message in the status bar.
@@ -219,13 +238,14 @@ impl App {
         self.flash = Some(Flash {
             text: text.into(),
             error,
-            until: Instant::now() + FLASH_FOR,
+            until: self.instant + FLASH_FOR,
         });
     }
 
-    fn tick(&mut self) -> Vec<Command> {
-        self.now = Utc::now();
-        let now = Instant::now();
+    fn tick(&mut self, now: Now) -> Vec<Command> {
+        self.now = now.wall;
+        self.instant = now.instant;
+        let now = now.instant;
         if self.flash.as_ref().is_some_and(|f| f.until <= now) {
             self.flash = None;
         }
@@ -256,13 +276,18 @@ impl App {
                 format!("{status}: {}", detail.clone().unwrap_or_default()),
                 false,
             ),
-            Err(error) => (error.clone(), false),
+            Err(error) => {
+                // Most likely decided elsewhere: a mark left on it would
+                // keep `a` and `d` aiming at it.
+                self.marked.remove(id);
+                (error.clone(), false)
+            }
         };
         if let Some(decision) = self.decisions.iter_mut().find(|d| d.action.id == id) {
             decision.state = DecisionState::Finished {
                 text: text.clone(),
                 ok,
-                at: Instant::now(),
+                at: self.instant,
             };
         }
         if ok {
@@ -291,53 +316,67 @@ impl App {
         self.generation += 1;
         let generation = self.generation;
         let command = match tab {
-            Tab::Queue => {
-                self.queue.generation = generation;
-                let offset = window_start(self.queue.selected);
-                let filter = self.filter.value().trim().to_string();
-                Command::FetchQueue {
-                    generation,
-                    filter,
-                    offset,
-                    limit: WINDOW_ROWS,
-                }
-            }
+            Tab::Queue => self.queue_fetch(generation),
             Tab::Keys => {
                 self.keys.generation = generation;
                 Command::FetchKeys { generation }
             }
-            Tab::Deliveries => {
-                self.deliveries.generation = generation;
-                let offset = window_start(self.deliveries.selected);
-                let failed_only = self.failed_only;
-                Command::FetchDeliveries {
-                    generation,
-                    failed_only,
-                    offset,
-                    limit: WINDOW_ROWS,
-                }
-            }
-            Tab::History => {
-                self.history.generation = generation;
-                let offset = window_start(self.history.selected);
-                let status = self.history_status;
-                Command::FetchHistory {
-                    generation,
-                    status,
-                    offset,
-                    limit: WINDOW_ROWS,
-                }
-            }
+            Tab::Deliveries => self.deliveries_fetch(generation),
+            Tab::History => self.history_fetch(generation),
         };
         vec![command]
+    }
+
+    fn queue_fetch(&mut self, generation: u64) -> Command {
+        self.queue.generation = generation;
+        Command::FetchQueue {
+            generation,
+            filter: self.filter.value().trim().to_string(),
+            offset: window_start(self.queue.selected, WINDOW_ROWS),
+            limit: WINDOW_ROWS,
+            around: self.queue.selected_id.clone(),
+            marked: self.marked.iter().cloned().collect(),
+        }
+    }
+
+    fn deliveries_fetch(&mut self, generation: u64) -> Command {
+        self.deliveries.generation = generation;
+        Command::FetchDeliveries {
+            generation,
+            failed_only: self.failed_only,
+            offset: window_start(self.deliveries.selected, WINDOW_ROWS),
+            limit: WINDOW_ROWS,
+        }
+    }
+
+    fn history_fetch(&mut self, generation: u64) -> Command {
+        self.history.generation = generation;
+        Command::FetchHistory {
+            generation,
+            status: self.history_status,
+            offset: window_start(self.history.selected, WINDOW_ROWS),
+            limit: WINDOW_ROWS,
+        }
+    }
+
+    /// Takes a queue window, first unmarking what was decided elsewhere so
+    /// `a` and `d` never act on a message no longer listed.
+    fn queue_loaded(&mut self, window: Loaded<ActionRow>, decided: Vec<String>) -> Vec<Command> {
+        for id in &decided {
+            self.marked.remove(id);
+        }
+        self.take(|app| &mut app.queue, window)
     }
 
     /// Takes a fetched window into the list `pick` chooses. A shorter list
     /// (rows decided elsewhere) may leave the selection outside the rows
     /// fetched, so those are asked for at once rather than at the next key.
-    fn take<T>(&mut self, pick: fn(&mut App) -> &mut Window<T>, loaded: Loaded<T>) -> Vec<Command> {
-        let window = pick(self);
-        if window.accept(loaded.generation, loaded.total, loaded.offset, loaded.rows) {
+    fn take<T: Keyed>(
+        &mut self,
+        pick: fn(&mut App) -> &mut Window<T>,
+        loaded: Loaded<T>,
+    ) -> Vec<Command> {
+        if pick(self).accept(loaded) {
             self.fetch_if_needed()
         } else {
             Vec::new()
@@ -364,20 +403,6 @@ impl App {
     pub fn page_rows(&self) -> usize {
         super::layout::visible_rows(super::layout::areas(self).list).max(1)
     }
-
-    /// The API on screen: "serving on ..." or why not.
-    pub fn api_text(&self) -> String {
-        match &self.status.api {
-            ApiState::Starting => "API starting".into(),
-            ApiState::Serving(address) => format!("API http://{address}"),
-            ApiState::NotServing(why) => format!("API not serving: {why}"),
-        }
-    }
-}
-
-/// Where a window around `selected` starts.
-fn window_start(selected: usize) -> usize {
-    selected.saturating_sub(WINDOW_ROWS / 4)
 }
 
 /// The end of an id: its random part, enough to tell actions apart on screen

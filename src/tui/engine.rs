@@ -1,9 +1,7 @@
 //! The engine under the console: the same store, dispatcher and API server
 //! as `--headless`, plus a watcher that notices commits from any process.
 
-use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,7 +11,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio_util::sync::CancellationToken;
 
 use super::action::Action;
-use super::model::ApiState;
+use super::model::{ApiState, PortHolder};
+use super::port_holder;
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::paths::DataDir;
@@ -48,9 +47,7 @@ pub async fn start(
         spawn_dispatcher(dispatcher, shutdown.clone()),
         tokio::spawn(watch(data.database(), actions.clone(), shutdown.clone())),
     ];
-    let api = serve_api(bind, gateway.clone(), shutdown.clone()).await;
-    let _ = actions.send(Action::Api(api.0));
-    tasks.extend(api.1);
+    tasks.extend(serve_api(bind, gateway.clone(), shutdown.clone(), &actions).await);
     Ok(Engine {
         gateway,
         shutdown,
@@ -85,28 +82,41 @@ async fn serve_api(
     bind: SocketAddr,
     gateway: Arc<Gateway>,
     shutdown: CancellationToken,
-) -> (ApiState, Option<tokio::task::JoinHandle<()>>) {
+    actions: &UnboundedSender<Action>,
+) -> Option<tokio::task::JoinHandle<()>> {
     let listener = match TcpListener::bind(bind).await {
         Ok(listener) => listener,
+        Err(error) if error.kind() == std::io::ErrorKind::AddrInUse => {
+            let _ = actions.send(Action::Api(ApiState::Taken {
+                bind,
+                holder: PortHolder::Asking,
+            }));
+            tokio::spawn(say_who_holds(bind, gateway, actions.clone()));
+            return None;
+        }
         Err(error) => {
             tracing::warn!(%bind, %error, "console is not serving the API");
-            let why = if error.kind() == std::io::ErrorKind::AddrInUse {
-                format!("{bind} is in use (another gateway may be serving it)")
-            } else {
-                format!("cannot listen on {bind}: {error}")
-            };
-            return (ApiState::NotServing(why), None);
+            let error = error.to_string();
+            let _ = actions.send(Action::Api(ApiState::Failed { bind, error }));
+            return None;
         }
     };
     let address = listener.local_addr().unwrap_or(bind);
     tracing::info!(%address, "console serving the API");
-    let task = tokio::spawn(async move {
+    let _ = actions.send(Action::Api(ApiState::Serving(address)));
+    Some(tokio::spawn(async move {
         let stop = async move { shutdown.cancelled().await };
         if let Err(error) = crate::api::serve(listener, gateway, stop).await {
             tracing::error!(%error, "API server stopped");
         }
-    });
-    (ApiState::Serving(address), Some(task))
+    }))
+}
+
+/// Finds out who holds `bind` and tells the status bar.
+async fn say_who_holds(bind: SocketAddr, gateway: Arc<Gateway>, actions: UnboundedSender<Action>) {
+    let holder = port_holder::find(bind, gateway.store().clone()).await;
+    tracing::warn!(%bind, ?holder, "console is not serving the API: the address is taken");
+    let _ = actions.send(Action::Api(ApiState::Taken { bind, holder }));
 }
 
 /// Reports `DataChanged` whenever any connection (in this process or
@@ -141,28 +151,4 @@ async fn watch(
 fn data_version(conn: &Connection) -> Option<i64> {
     conn.pragma_query_value(None, "data_version", |row| row.get(0))
         .ok()
-}
-
-/// Completes on SIGTERM or SIGINT sent to the process.
-pub fn terminate_signal() -> Pin<Box<dyn Future<Output = ()> + Send>> {
-    Box::pin(async {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            let (Ok(mut term), Ok(mut int)) = (
-                signal(SignalKind::terminate()),
-                signal(SignalKind::interrupt()),
-            ) else {
-                return std::future::pending().await;
-            };
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = tokio::signal::ctrl_c().await;
-        }
-    })
 }

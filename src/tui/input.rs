@@ -169,12 +169,7 @@ fn ask_deny_reason(app: &mut App) -> Vec<Command> {
         app.say("Nothing to deny.", true);
         return Vec::new();
     }
-    let purpose = InputPurpose::DenyReason { ids };
-    app.dialog = Some(Dialog::Input {
-        purpose,
-        input: Input::default(),
-        error: None,
-    });
+    open_input(app, InputPurpose::DenyReason { ids }, Input::default());
     Vec::new()
 }
 
@@ -196,7 +191,7 @@ fn filter_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         KeyCode::Esc => {
             app.filtering = false;
             app.filter = Input::default();
-            app.queue.selected = 0;
+            app.queue.to_top();
             app.refresh(Tab::Queue)
         }
         _ => {
@@ -205,7 +200,7 @@ fn filter_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
             if app.filter.value() == before {
                 return Vec::new();
             }
-            app.queue.selected = 0;
+            app.queue.to_top();
             app.refresh(Tab::Queue)
         }
     }
@@ -213,60 +208,60 @@ fn filter_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
 
 fn keys_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     if key.code == KeyCode::Char('n') {
-        let input = Input::default();
-        app.dialog = Some(Dialog::Input {
-            purpose: InputPurpose::KeyName,
-            input,
-            error: None,
-        });
+        open_input(app, InputPurpose::KeyName, Input::default());
         return Vec::new();
     }
     let Some(entry) = app.keys.selected_row() else {
         return Vec::new();
     };
-    let (id, name) = (entry.key.id.clone(), entry.key.name.clone());
-    let label = format!("{} ({name})", entry.key.display_prefix);
-    let url = entry.key.webhook_url.clone();
+    let key_id = entry.key.id.clone();
+    let label = format!("{} ({})", entry.key.display_prefix, entry.key.name);
     match key.code {
         KeyCode::Char('w') => {
-            let input = Input::new(url.unwrap_or_default());
-            let purpose = InputPurpose::Webhook {
-                key_id: id,
-                key_name: name,
-            };
-            app.dialog = Some(Dialog::Input {
-                purpose,
-                input,
-                error: None,
-            });
+            let input = Input::new(entry.key.webhook_url.clone().unwrap_or_default());
+            let key_name = entry.key.name.clone();
+            open_input(app, InputPurpose::Webhook { key_id, key_name }, input);
             Vec::new()
         }
-        KeyCode::Char('x') if url.is_none() => {
+        KeyCode::Char('x') if entry.key.webhook_url.is_none() => {
             app.say(format!("{label} has no webhook to remove."), true);
             Vec::new()
         }
-        KeyCode::Char('x') => confirm(
-            app,
-            format!("Remove the webhook of {label}?"),
-            Command::RemoveWebhook(id),
-        ),
         KeyCode::Char('t') => {
             app.say(format!("Sending a test ping for {label}…"), false);
-            vec![Command::TestPing(id)]
+            vec![Command::TestPing(key_id)]
         }
-        KeyCode::Char('s') => vec![Command::ShowSecret(id)],
-        KeyCode::Char('R') => confirm(
-            app,
-            format!("Rotate the signing secret of {label}? The old one keeps signing for 24 h."),
-            Command::RotateSecret(id),
-        ),
-        KeyCode::Char('r') => confirm(
-            app,
-            format!("Revoke {label}? Its agent's requests will fail at once."),
-            Command::RevokeKey(id),
-        ),
+        KeyCode::Char('s') => vec![Command::ShowSecret(key_id)],
+        KeyCode::Char(code @ ('x' | 'R' | 'r')) => confirm_key_change(app, code, key_id, &label),
         _ => Vec::new(),
     }
+}
+
+/// Asks before `x` (remove the webhook), `R` (rotate) or `r` (revoke).
+fn confirm_key_change(app: &mut App, code: char, key_id: String, label: &str) -> Vec<Command> {
+    let (prompt, on_yes) = match code {
+        'x' => (
+            format!("Remove the webhook of {label}?"),
+            Command::RemoveWebhook(key_id),
+        ),
+        'R' => (
+            format!("Rotate the signing secret of {label}? The old one keeps signing for 24 h."),
+            Command::RotateSecret(key_id),
+        ),
+        _ => (
+            format!("Revoke {label}? Its agent's requests will fail at once."),
+            Command::RevokeKey(key_id),
+        ),
+    };
+    confirm(app, prompt, on_yes)
+}
+
+fn open_input(app: &mut App, purpose: InputPurpose, input: Input) {
+    app.dialog = Some(Dialog::Input {
+        purpose,
+        input,
+        error: None,
+    });
 }
 
 fn confirm(app: &mut App, prompt: String, on_yes: Command) -> Vec<Command> {
@@ -278,7 +273,7 @@ fn deliveries_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
     match key.code {
         KeyCode::Char('f') => {
             app.failed_only = !app.failed_only;
-            app.deliveries.selected = 0;
+            app.deliveries.to_top();
             let shown = if app.failed_only {
                 "failed deliveries only"
             } else {
@@ -315,7 +310,7 @@ fn history_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Some(Status::Denied) => Some(Status::Failed),
         Some(_) => None,
     };
-    app.history.selected = 0;
+    app.history.to_top();
     app.refresh(Tab::History)
 }
 
@@ -327,35 +322,47 @@ fn dialog_key(app: &mut App, key: KeyEvent) -> Vec<Command> {
         Dialog::Confirm { prompt, on_yes } => match key.code {
             KeyCode::Char('y') | KeyCode::Enter => vec![on_yes],
             KeyCode::Char('n') | KeyCode::Esc => Vec::new(),
-            _ => {
-                app.dialog = Some(Dialog::Confirm { prompt, on_yes });
-                Vec::new()
-            }
+            _ => confirm(app, prompt, on_yes),
         },
         Dialog::Input {
             purpose,
-            mut input,
+            input,
             error,
-        } => match key.code {
-            KeyCode::Esc => Vec::new(),
-            KeyCode::Enter => submit_input(app, purpose, input),
-            _ => {
-                input.handle_event(&Event::Key(key));
-                app.dialog = Some(Dialog::Input {
-                    purpose,
-                    input,
-                    error,
-                });
-                Vec::new()
-            }
-        },
+        } => input_key(app, key, purpose, input, error),
         other => {
-            if !matches!(
+            let closes = matches!(
                 key.code,
                 KeyCode::Esc | KeyCode::Enter | KeyCode::Char('q' | '?')
-            ) {
+            );
+            if !closes {
                 app.dialog = Some(other);
             }
+            Vec::new()
+        }
+    }
+}
+
+fn input_key(
+    app: &mut App,
+    key: KeyEvent,
+    purpose: InputPurpose,
+    mut input: Input,
+    error: Option<String>,
+) -> Vec<Command> {
+    match key.code {
+        KeyCode::Esc => Vec::new(),
+        KeyCode::Enter => submit_input(app, purpose, input),
+        _ => {
+            let before = input.value().to_string();
+            input.handle_event(&Event::Key(key));
+            // A refusal is about the text refused: once it is edited, the
+            // reason no longer applies.
+            let error = error.filter(|_| input.value() == before);
+            app.dialog = Some(Dialog::Input {
+                purpose,
+                input,
+                error,
+            });
             Vec::new()
         }
     }

@@ -7,7 +7,7 @@ use super::app::App;
 use super::model::Tab;
 
 /// Lines of the status bar at the bottom.
-pub const STATUS_LINES: u16 = 2;
+pub const STATUS_LINES: u16 = 3;
 
 /// Most decisions pinned above the queue at once.
 pub const MAX_PINNED: usize = 3;

@@ -1,19 +1,23 @@
 //! The console's background worker: runs each command against the engine
 //! off the render loop and reports back with an `Action`.
+//!
+//! Reads of a list run one at a time, the newest request replacing any
+//! still waiting (`jobs::Latest`), so typing a filter never piles up scans.
+//! Every command runs in a task of its own, so one that panics comes back
+//! as a failure on the status bar instead of a slot or a row stuck forever.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc::UnboundedSender;
 
-use super::action::{Action, Command, Loaded};
-use super::model::{Counts, KeyEntry};
+use super::action::{Action, Command};
+use super::jobs::Latest;
 use crate::gateway::{Error, Gateway};
-use crate::store::{actions, deliveries, keys as key_rows, HistoryFilter};
 use crate::webhook::handoff::{self, Handoff};
 use crate::webhook::Settings;
 
-/// Most recent webhook attempts the status bar needs.
-const RECENT_ATTEMPTS: u32 = 3;
+/// The kinds of read that each run one at a time.
+const READ_KINDS: usize = 5;
 
 /// Runs commands for the console.
 #[derive(Clone)]
@@ -21,6 +25,7 @@ pub struct Worker {
     gateway: Arc<Gateway>,
     settings: Settings,
     results: UnboundedSender<Action>,
+    reads: Arc<[Latest<Command>; READ_KINDS]>,
 }
 
 impl Worker {
@@ -33,16 +38,46 @@ impl Worker {
             gateway,
             settings,
             results,
+            reads: Arc::new(Default::default()),
         }
     }
 
     /// Starts `command` in the background; its result arrives as an action.
+    /// A read waits while another of its kind runs, and is dropped if a
+    /// newer one of that kind comes before it starts.
     pub fn run(&self, command: Command) {
+        let Some(kind) = read_kind(&command) else {
+            let worker = self.clone();
+            tokio::spawn(async move { worker.report(command).await });
+            return;
+        };
+        if let Some(first) = self.reads[kind].offer(command) {
+            let worker = self.clone();
+            tokio::spawn(async move { worker.read_in_turn(kind, first).await });
+        }
+    }
+
+    /// Runs `first`, then each read of its kind that waited meanwhile.
+    async fn read_in_turn(&self, kind: usize, first: Command) {
+        let mut next = Some(first);
+        while let Some(command) = next {
+            self.report(command).await;
+            next = self.reads[kind].next();
+        }
+    }
+
+    /// Runs `command` and sends its result, or a failure if it panicked.
+    async fn report(&self, command: Command) {
+        let if_crashed = crashed(&command);
         let worker = self.clone();
-        tokio::spawn(async move {
-            let action = worker.execute(command).await;
-            let _ = worker.results.send(action);
-        });
+        let action = match tokio::spawn(async move { worker.execute(command).await }).await {
+            Ok(action) => action,
+            Err(error) => {
+                tracing::error!(%error, "a console command failed unexpectedly");
+                if_crashed
+            }
+        };
+        let _ = self.results.send(action);
     }
 
     async fn execute(&self, command: Command) -> Action {
@@ -51,39 +86,33 @@ impl Worker {
             Command::Deny { id, reason } => self.deny(id, reason).await,
             Command::TestPing(key) => self.ping(&key).await,
             other => self
-                .other(other)
+                .change_or_read(other)
                 .await
                 .unwrap_or_else(|e| Action::Failed(e.to_string())),
         }
     }
 
     async fn approve(&self, id: String) -> Action {
-        match self.gateway.approve(&id).await {
-            Ok(decided) => Action::Decided {
-                id,
-                outcome: Ok(decided.action.status),
-                detail: decided.action.error_message,
-            },
-            Err(error) => Action::Decided {
-                id,
-                outcome: Err(error.to_string()),
-                detail: None,
-            },
+        let outcome = self.gateway.approve(&id).await;
+        let (outcome, detail) = match outcome {
+            Ok(decided) => (Ok(decided.action.status), decided.action.error_message),
+            Err(error) => (Err(error.to_string()), None),
+        };
+        Action::Decided {
+            id,
+            outcome,
+            detail,
         }
     }
 
     async fn deny(&self, id: String, reason: Option<String>) -> Action {
-        match self.gateway.deny(&id, reason).await {
-            Ok(decided) => Action::Decided {
-                id,
-                outcome: Ok(decided.action.status),
-                detail: None,
-            },
-            Err(error) => Action::Decided {
-                id,
-                outcome: Err(error.to_string()),
-                detail: None,
-            },
+        let outcome = self.gateway.deny(&id, reason).await;
+        Action::Decided {
+            id,
+            outcome: outcome
+                .map(|decided| decided.action.status)
+                .map_err(|error| error.to_string()),
+            detail: None,
         }
     }
 
@@ -116,10 +145,10 @@ impl Worker {
         }
     }
 
-    /// Fetches and key or delivery operations, run off the async threads
-    /// where they read the database.
-    async fn other(&self, command: Command) -> Result<Action, Error> {
-        let gateway = self.gateway.clone();
+    /// Key and delivery changes, else a read on the blocking pool so a slow
+    /// query never stalls the async threads.
+    async fn change_or_read(&self, command: Command) -> Result<Action, Error> {
+        let gateway = &self.gateway;
         match command {
             Command::AddKey(name) => {
                 let issued = gateway.add_key(&name).await?;
@@ -130,41 +159,15 @@ impl Worker {
             }
             Command::RevokeKey(id) => {
                 let (key, _) = gateway.revoke_key(&id).await?;
-                Ok(Action::Done(format!(
-                    "Revoked {} ({}).",
-                    key.display_prefix, key.name
-                )))
+                let text = format!("Revoked {} ({}).", key.display_prefix, key.name);
+                Ok(Action::Done(text))
             }
-            Command::SetWebhook { key_id, url } => {
-                let change = gateway.set_webhook(&key_id, &url).await?;
-                let extra = if change.new_secret.is_some() {
-                    " A signing secret was created (s shows it)."
-                } else {
-                    ""
-                };
-                Ok(Action::Done(format!(
-                    "Webhook of {} set to {url}.{extra}",
-                    change.key.name
-                )))
-            }
+            Command::SetWebhook { key_id, url } => self.set_webhook(&key_id, &url).await,
             Command::RemoveWebhook(id) => {
                 let key = gateway.remove_webhook(&id).await?;
                 Ok(Action::Done(format!("Webhook of {} removed.", key.name)))
             }
-            Command::ShowSecret(id) => {
-                let key = gateway.find_key(&id)?;
-                match key.webhook_secret {
-                    Some(secret) => Ok(Action::SecretShown {
-                        key_name: key.name,
-                        secret,
-                        rotated: false,
-                    }),
-                    None => Ok(Action::Failed(format!(
-                        "{} has no secret yet: set a webhook first (w).",
-                        key.name
-                    ))),
-                }
-            }
+            Command::ShowSecret(id) => self.show_secret(&id),
             Command::RotateSecret(id) => {
                 let (key, secret) = gateway.rotate_secret(&id).await?;
                 Ok(Action::SecretShown {
@@ -180,128 +183,68 @@ impl Worker {
                     delivery.id
                 )))
             }
-            fetch => blocking(gateway, fetch).await,
+            read => blocking(gateway.clone(), read).await,
         }
+    }
+
+    async fn set_webhook(&self, key_id: &str, url: &str) -> Result<Action, Error> {
+        let change = self.gateway.set_webhook(key_id, url).await?;
+        let extra = if change.new_secret.is_some() {
+            " A signing secret was created (s shows it)."
+        } else {
+            ""
+        };
+        let name = change.key.name;
+        Ok(Action::Done(format!(
+            "Webhook of {name} set to {url}.{extra}"
+        )))
+    }
+
+    fn show_secret(&self, key_id: &str) -> Result<Action, Error> {
+        let key = self.gateway.find_key(key_id)?;
+        Ok(match key.webhook_secret {
+            Some(secret) => Action::SecretShown {
+                key_name: key.name,
+                secret,
+                rotated: false,
+            },
+            None => Action::Failed(format!(
+                "{} has no secret yet: set a webhook first (w).",
+                key.name
+            )),
+        })
+    }
+}
+
+/// Which one-at-a-time kind `command` is, if it is a list read.
+fn read_kind(command: &Command) -> Option<usize> {
+    match command {
+        Command::FetchQueue { .. } => Some(0),
+        Command::FetchKeys { .. } => Some(1),
+        Command::FetchDeliveries { .. } => Some(2),
+        Command::FetchHistory { .. } => Some(3),
+        Command::FetchCounts => Some(4),
+        _ => None,
+    }
+}
+
+/// What to report if `command` panics: a decision ends as failed (its row
+/// is not left sending forever), anything else says so on the status bar.
+fn crashed(command: &Command) -> Action {
+    let what = "failed unexpectedly; the log has the details";
+    match command {
+        Command::Approve(id) | Command::Deny { id, .. } => Action::Decided {
+            id: id.clone(),
+            outcome: Err(what.into()),
+            detail: None,
+        },
+        _ => Action::Failed(format!("A console command {what}.")),
     }
 }
 
 /// Runs a read on the blocking pool so a slow query never stalls the loop.
 async fn blocking(gateway: Arc<Gateway>, command: Command) -> Result<Action, Error> {
-    tokio::task::spawn_blocking(move || fetch(&gateway, command))
+    tokio::task::spawn_blocking(move || super::fetch::answer(&gateway, command))
         .await
         .map_err(|e| Error::Internal(format!("console worker failed: {e}")))?
-}
-
-fn fetch(gateway: &Gateway, command: Command) -> Result<Action, Error> {
-    let store = gateway.store();
-    let action = match command {
-        Command::FetchQueue {
-            generation,
-            filter,
-            offset,
-            limit,
-        } => {
-            let (total, rows) = store.read(|conn| {
-                let total = actions::count_open_matching(conn, &filter)?;
-                let rows = actions::open_window(conn, &filter, to_u32(offset), to_u32(limit))?;
-                Ok((total, rows))
-            })?;
-            Action::QueueLoaded(Loaded {
-                generation,
-                total: to_usize(total),
-                offset,
-                rows,
-            })
-        }
-        Command::FetchKeys { generation } => {
-            let entries = store.read(|conn| {
-                let latest = deliveries::latest_per_key(conn)?;
-                let keys = key_rows::list(conn)?;
-                Ok(keys
-                    .into_iter()
-                    .map(|key| {
-                        let last_delivery = latest.iter().find(|d| d.key_id == key.id).cloned();
-                        KeyEntry { key, last_delivery }
-                    })
-                    .collect::<Vec<_>>())
-            })?;
-            Action::KeysLoaded(Loaded {
-                generation,
-                total: entries.len(),
-                offset: 0,
-                rows: entries,
-            })
-        }
-        Command::FetchDeliveries {
-            generation,
-            failed_only,
-            offset,
-            limit,
-        } => {
-            let (total, rows) = store.read(|conn| {
-                let total = deliveries::count(conn, failed_only)?;
-                Ok((
-                    total,
-                    deliveries::window(conn, failed_only, to_u32(offset), to_u32(limit))?,
-                ))
-            })?;
-            Action::DeliveriesLoaded(Loaded {
-                generation,
-                total: to_usize(total),
-                offset,
-                rows,
-            })
-        }
-        Command::FetchHistory {
-            generation,
-            status,
-            offset,
-            limit,
-        } => {
-            let filter = HistoryFilter {
-                status,
-                agent: None,
-                limit: to_u32(limit),
-                offset: to_u32(offset),
-            };
-            let (total, rows) = store.read(|conn| {
-                Ok((
-                    actions::count_history(conn, status)?,
-                    actions::list_history(conn, &filter)?,
-                ))
-            })?;
-            Action::HistoryLoaded(Loaded {
-                generation,
-                total: to_usize(total),
-                offset,
-                rows,
-            })
-        }
-        Command::FetchCounts => Action::CountsLoaded(store.read(|conn| {
-            let (retrying, failed) = deliveries::retrying_and_failed(conn)?;
-            Ok(Counts {
-                pending: actions::count_open(conn)?,
-                recent: deliveries::recent_attempts(conn, RECENT_ATTEMPTS)?,
-                retrying,
-                failed,
-            })
-        })?),
-        Command::LoadAttempts(query) => {
-            let (delivery, attempts) = gateway.delivery(&query)?;
-            Action::Attempts {
-                delivery: Box::new(delivery),
-                attempts,
-            }
-        }
-        other => Action::Failed(format!("unexpected console command {other:?}")),
-    };
-    Ok(action)
-}
-
-fn to_u32(value: usize) -> u32 {
-    u32::try_from(value).unwrap_or(u32::MAX)
-}
-
-fn to_usize(value: u64) -> usize {
-    usize::try_from(value).unwrap_or(usize::MAX)
 }

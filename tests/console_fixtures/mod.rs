@@ -6,16 +6,17 @@
 #![allow(dead_code)]
 
 use std::net::SocketAddr;
+use std::time::Instant;
 
 use chrono::{DateTime, Duration, Utc};
 use contactcmd::clock::format_time;
 use contactcmd::gateway::{Channel, Priority, Status};
 use contactcmd::store::deliveries::{AttemptRow, DeliveryRow, RecentAttempt};
 use contactcmd::store::{ActionRow, KeyRow};
-use contactcmd::tui::action::{Action, Command, Loaded};
-use contactcmd::tui::app::App;
+use contactcmd::tui::action::{Action, Anchor, Command, Loaded, Now};
+use contactcmd::tui::app::{App, DecisionState, Dialog};
 use contactcmd::tui::model::{ApiState, Counts, KeyEntry};
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers, MouseEvent, MouseEventKind};
 
 /// The instant the tests' clock stands at.
 pub fn now() -> DateTime<Utc> {
@@ -174,10 +175,26 @@ pub fn refused_recently() -> RecentAttempt {
     }
 }
 
+/// The moment the tests start at: `now()` on the wall clock.
+pub fn start_moment() -> Now {
+    Now {
+        instant: Instant::now(),
+        wall: now(),
+    }
+}
+
+/// `seconds` after `start`, on both clocks.
+pub fn after(start: Now, seconds: f64) -> Now {
+    let passed = std::time::Duration::from_secs_f64(seconds);
+    Now {
+        instant: start.instant + passed,
+        wall: start.wall + Duration::from_std(passed).unwrap_or_default(),
+    }
+}
+
 /// A fresh console of `size`, its clock at `now()`, and the fetches it asked for.
 pub fn started(size: (u16, u16)) -> (App, Vec<Command>) {
-    let mut app = App::new(size, false);
-    app.now = now();
+    let mut app = App::new(size, false, start_moment());
     let commands = app.start();
     (app, commands)
 }
@@ -199,12 +216,60 @@ pub fn load_queue(
     rows: Vec<ActionRow>,
 ) -> Vec<Command> {
     let (generation, offset) = queue_fetch(commands).expect("a queue fetch was asked for");
-    app.update(Action::QueueLoaded(Loaded {
+    let window = Loaded {
         generation,
         total,
         offset,
         rows,
-    }))
+        anchor: None,
+    };
+    app.update(Action::QueueLoaded {
+        window,
+        decided_marks: Vec::new(),
+    })
+}
+
+/// Answers the queue fetch in `commands` as the worker would from a
+/// database holding `waiting` (newest, that is highest id, first): the
+/// window around the action the fetch names, and which marks were decided.
+pub fn answer_queue(app: &mut App, commands: &[Command], waiting: &[ActionRow]) -> Vec<Command> {
+    let Some(Command::FetchQueue {
+        generation,
+        offset,
+        limit,
+        around,
+        marked,
+        ..
+    }) = commands
+        .iter()
+        .find(|c| matches!(c, Command::FetchQueue { .. }))
+    else {
+        panic!("a queue fetch was asked for: {commands:?}");
+    };
+    let anchor = around.as_ref().map(|id| Anchor {
+        id: id.clone(),
+        index: waiting.iter().filter(|a| a.id > *id).count(),
+    });
+    let offset = anchor
+        .as_ref()
+        .map_or(*offset, |a| a.index.saturating_sub(limit / 4));
+    let rows = waiting.iter().skip(offset).take(*limit).cloned().collect();
+    let decided_marks = marked
+        .iter()
+        .filter(|id| !waiting.iter().any(|a| a.id == **id))
+        .cloned()
+        .collect();
+    let window = Loaded {
+        generation: *generation,
+        total: waiting.len(),
+        offset,
+        rows,
+        anchor,
+    };
+    app.update(Action::QueueLoaded {
+        window,
+        decided_marks,
+    })
 }
 
 /// Generation and offset of the queue fetch among `commands`.
@@ -239,6 +304,7 @@ pub fn load_keys(app: &mut App, commands: &[Command], entries: Vec<KeyEntry>) {
         total: entries.len(),
         offset: 0,
         rows: entries,
+        anchor: None,
     }));
 }
 
@@ -256,6 +322,7 @@ pub fn load_deliveries(app: &mut App, commands: &[Command], rows: Vec<DeliveryRo
         total: rows.len(),
         offset: 0,
         rows,
+        anchor: None,
     }));
 }
 
@@ -273,6 +340,7 @@ pub fn load_history(app: &mut App, commands: &[Command], rows: Vec<ActionRow>) {
         total: rows.len(),
         offset: 0,
         rows,
+        anchor: None,
     }));
 }
 
@@ -301,4 +369,48 @@ pub fn press_char(app: &mut App, c: char) -> Vec<Command> {
 /// Types `text` a key at a time; returns every command it caused.
 pub fn type_text(app: &mut App, text: &str) -> Vec<Command> {
     text.chars().flat_map(|c| press_char(app, c)).collect()
+}
+
+/// Presses Ctrl-C.
+pub fn ctrl_c(app: &mut App) -> Vec<Command> {
+    let key = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    app.update(Action::Key(key))
+}
+
+/// A mouse event of `kind` at a cell.
+pub fn mouse(app: &mut App, kind: MouseEventKind, column: u16, row: u16) -> Vec<Command> {
+    app.update(Action::Mouse(MouseEvent {
+        kind,
+        column,
+        row,
+        modifiers: KeyModifiers::NONE,
+    }))
+}
+
+/// The error shown inside the open input dialog, if any.
+pub fn input_error(app: &App) -> Option<String> {
+    match &app.dialog {
+        Some(Dialog::Input { error, .. }) => error.clone(),
+        _ => None,
+    }
+}
+
+/// A console on the Keys tab listing `entries`.
+pub fn on_keys_tab(entries: Vec<KeyEntry>) -> App {
+    let mut app = with_queue(Vec::new());
+    let commands = press_char(&mut app, '2');
+    load_keys(&mut app, &commands, entries);
+    app
+}
+
+/// Each pinned decision's action id and state, oldest first.
+pub fn decision_states(app: &App) -> Vec<(String, DecisionState)> {
+    let states = app.decisions.iter();
+    states
+        .map(|d| (d.action.id.clone(), d.state.clone()))
+        .collect()
+}
+
+pub fn left_click() -> MouseEventKind {
+    MouseEventKind::Down(crossterm::event::MouseButton::Left)
 }

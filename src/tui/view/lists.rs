@@ -20,6 +20,8 @@ use crate::tui::model::{KeyEntry, Window};
 /// A table over one window of a long list.
 pub struct TableSpec<'a> {
     pub title: String,
+    /// A line on the bottom border, about the selected row.
+    pub footer: Option<String>,
     pub headers: &'a [&'a str],
     pub widths: &'a [Constraint],
     pub empty: &'a str,
@@ -34,20 +36,39 @@ pub fn draw_table<T>(
     window: &Window<T>,
     cells: impl Fn(&T) -> (Vec<Cell<'static>>, Style),
 ) {
-    let block = Block::default()
+    let mut block = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border())
         .title(spec.title);
+    if let Some(footer) = spec.footer {
+        block = block.title_bottom(footer);
+    }
     if window.loaded && window.total == 0 {
         let text = Paragraph::new(Text::styled(spec.empty.to_string(), theme.dim())).block(block);
         frame.render_widget(text, area);
         return;
     }
 
-    let visible = visible_rows(area);
+    let rows = visible_table_rows(window, visible_rows(area), theme, cells);
+    let header = Row::new(spec.headers.iter().map(|h| Cell::from(*h))).style(theme.header());
+    let table = Table::new(rows, spec.widths.to_vec())
+        .header(header)
+        .block(block)
+        .column_spacing(1);
+    frame.render_widget(table, area);
+}
+
+/// The page of `window` holding the selection, `visible` rows of it; rows
+/// not loaded yet say so.
+fn visible_table_rows<T>(
+    window: &Window<T>,
+    visible: usize,
+    theme: &Theme,
+    cells: impl Fn(&T) -> (Vec<Cell<'static>>, Style),
+) -> Vec<Row<'static>> {
     let first = first_visible(window.selected, visible);
     let last = (first + visible).min(window.total);
-    let rows = (first..last).map(|index| {
+    let row = |index| {
         let (cells, style) = match window.row(index) {
             Some(item) => cells(item),
             None => (vec![Cell::from("loading…")], theme.dim()),
@@ -58,16 +79,11 @@ pub fn draw_table<T>(
             style
         };
         Row::new(cells).style(style)
-    });
-    let header = Row::new(spec.headers.iter().map(|h| Cell::from(*h))).style(theme.header());
-    let table = Table::new(rows, spec.widths.to_vec())
-        .header(header)
-        .block(block)
-        .column_spacing(1);
-    frame.render_widget(table, area);
+    };
+    (first..last).map(row).collect()
 }
 
-/// "Title (12)" or "Title (3 of 12)" when a filter narrows the list.
+/// " Title (12) ": a list's title with how many rows it has in all.
 pub fn counted(title: &str, total: usize) -> String {
     format!(" {title} ({total}) ")
 }
@@ -83,8 +99,9 @@ const KEY_COLUMNS: [(&str, Constraint, bool); 7] = [
     ("LAST DELIVERY", Constraint::Fill(1), true),
 ];
 
-/// Below this width the Keys tab leaves out the dates, so the webhook URL
-/// and the last delivery's result stay readable.
+/// Below this width the Keys tab leaves the dates out of the table, so the
+/// webhook URL and the last delivery's result stay readable; the selected
+/// key's dates go on the bottom border instead.
 const KEYS_WIDE: u16 = 110;
 
 pub fn keys(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
@@ -99,6 +116,7 @@ pub fn keys(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
             "{} n new · w webhook · x remove · t test · s secret · R rotate · r revoke ",
             counted("Keys", app.keys.total)
         ),
+        footer: (!wide).then(|| key_dates(app)).flatten(),
         headers: &headers,
         widths: &widths,
         empty: "No API keys yet. Press n to create one for an agent.",
@@ -111,6 +129,20 @@ pub fn keys(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
             .filter(|(i, _)| shown.contains(i));
         (cells.map(|(_, cell)| cell).collect(), style)
     });
+}
+
+/// " gw_ma000000 created 1d ago · last used 2m ago " for the selected key.
+fn key_dates(app: &App) -> Option<String> {
+    let key = &app.keys.selected_row()?.key;
+    let used = key.last_used_at.as_deref().map_or_else(
+        || "never used".into(),
+        |at| format!("last used {} ago", clock::age_at(at, app.now)),
+    );
+    let created = clock::age_at(&key.created_at, app.now);
+    Some(format!(
+        " {} created {created} ago · {used} ",
+        key.display_prefix
+    ))
 }
 
 fn key_cells(entry: &KeyEntry, theme: &Theme, now: DateTime<Utc>) -> (Vec<Cell<'static>>, Style) {
@@ -176,6 +208,7 @@ pub fn deliveries(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
             "{} Enter attempts · f failed only · r retry ",
             counted(which, app.deliveries.total)
         ),
+        footer: None,
         headers: &["TIME", "KEY", "EVENT", "HOST", "TRIES", "OUTCOME"],
         widths: &[
             Constraint::Length(8),
@@ -219,6 +252,7 @@ pub fn history(app: &App, theme: &Theme, area: Rect, frame: &mut Frame<'_>) {
     };
     let spec = TableSpec {
         title: format!("{} f filter by status ", counted(&which, app.history.total)),
+        footer: None,
         headers: &[
             "DECIDED",
             "STATUS",
