@@ -573,6 +573,16 @@ fn a_panic_in_the_console_gives_the_terminal_back_with_the_message() {
         !screen.contains("Queue ("),
         "the console's screen is left:\n{screen}"
     );
+    // Its dispatcher stopped as on a normal quit, handing back its leases
+    // and its registration, instead of leaving them to run out.
+    let db = rusqlite::Connection::open(console.dir.path().join("gateway.db")).expect("database");
+    let registered: u32 = db
+        .query_row("SELECT count(*) FROM dispatchers", [], |row| row.get(0))
+        .expect("count dispatchers");
+    assert_eq!(
+        registered, 0,
+        "the panicked console's dispatcher is still registered"
+    );
 }
 
 #[test]

@@ -24,10 +24,12 @@ pub mod worker;
 use std::ffi::OsStr;
 use std::future::Future;
 use std::net::SocketAddr;
+use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use crossterm::event::{Event, KeyCode};
+use futures_util::FutureExt;
 use tokio::sync::mpsc::UnboundedReceiver;
 
 use crate::config::Config;
@@ -56,13 +58,18 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
     let engine = engine::start(data, config, bind, results.clone()).await?;
     let worker = Worker::new(engine.gateway.clone(), config.webhooks.settings(), results);
 
-    let outcome = console(&worker, incoming, terminate).await;
-    // However the console ended, the dispatcher gives back its leases.
-    // TODO: a panic on the UI thread unwinds past this, so its leases are
-    // freed only when they expire or another process finds this one dead;
-    // catching the unwind here would need the app state to be unwind-safe.
+    // The app state is not used again after a panic, only the engine is
+    // stopped, so catching the unwind cannot observe a broken app.
+    let outcome = AssertUnwindSafe(console(&worker, incoming, terminate))
+        .catch_unwind()
+        .await;
+    // However the console ended, panic included, the dispatcher gives back
+    // its leases.
     engine.stop().await;
-    outcome
+    match outcome {
+        Ok(outcome) => outcome,
+        Err(panic) => std::panic::resume_unwind(panic),
+    }
 }
 
 /// Whether `NO_COLOR` (its value, if set) asks for no colour: any value but
