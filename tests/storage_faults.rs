@@ -5,9 +5,10 @@
 //!   the 5 s busy timeout: a send gets 503 with a JSON error while reads
 //!   still work, `gateway approve` and `keys add` exit 1 naming the
 //!   database, and once the lock is released the same server serves again;
-//! - the disk fills up (a small tmpfs as the data dir): a send gets 503,
+//! - the disk fills up (a small tmpfs as the data dir): sends are refused
+//!   with 503 once the WAL's free space is used up (a few may still fit),
 //!   the commands exit 1 naming the database; with space freed the same
-//!   server recovers;
+//!   server recovers, and exactly the acknowledged sends are stored;
 //! - the file system is read-only (the tmpfs remounted `ro`): the commands
 //!   and `serve` exit 1 naming the path; remounted `rw`, all work again.
 //!   Linux refuses to remount a file system read-only while a process
@@ -26,7 +27,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
 
-use common::{sms, CliRun, Reply, TestDir};
+use common::{sms, CliRun, Reply, Server, TestDir};
 
 /// Asserts a refusal because the database cannot be used right now.
 fn assert_storage_unavailable(reply: Reply) {
@@ -160,6 +161,30 @@ fn fill(path: &Path) -> u64 {
     written
 }
 
+/// Most sends tried on a full disk before one must have been refused.
+/// Right after the disk fills, a send may still fit: the background
+/// checkpoint lets the next commits reuse the WAL's space, until they need
+/// more than it has.
+const FULL_DISK_TRIES: usize = 500;
+
+/// Sends until one is refused with 503; returns the ids of those accepted
+/// before it. Fails if every one of [`FULL_DISK_TRIES`] was accepted.
+async fn send_until_refused(server: &Server, key: &str) -> Vec<String> {
+    let mut accepted = Vec::new();
+    for n in 0..FULL_DISK_TRIES {
+        let reply = server
+            .send(key, &sms("+15550100", &format!("disk full {n}")))
+            .await;
+        if reply.status != 200 {
+            assert_storage_unavailable(reply);
+            return accepted;
+        }
+        let id = reply.ok().data()["action_id"].as_str().map(str::to_string);
+        accepted.push(id.expect("action_id in send reply"));
+    }
+    panic!("{FULL_DISK_TRIES} sends on a full disk were all accepted");
+}
+
 #[tokio::test]
 async fn a_full_disk_gives_503_and_clear_cli_errors_then_recovers() {
     let dir = TestDir::new();
@@ -173,8 +198,12 @@ async fn a_full_disk_gives_503_and_clear_cli_errors_then_recovers() {
 
     let filler = dir.data_dir().join("filler");
     let filled = fill(&filler);
-    println!("filled the data dir's file system with {filled} bytes");
-    assert_storage_unavailable(server.send(&key, &sms("+15550100", "disk full")).await);
+    let accepted = send_until_refused(&server, &key).await;
+    println!(
+        "filled the data dir's file system with {filled} bytes; {} sends still fit before \
+         the first 503",
+        accepted.len()
+    );
     assert_fails_naming(
         dir.gateway(&["keys", "add", "other"]).await,
         &dir.database(),
@@ -188,14 +217,28 @@ async fn a_full_disk_gives_503_and_clear_cli_errors_then_recovers() {
     );
 
     std::fs::remove_file(&filler).expect("free the space");
-    server
-        .send(&key, &sms("+15550100", "space again"))
-        .await
-        .ok();
+    let after = server
+        .queue_message(&key, &sms("+15550100", "space again"))
+        .await;
     assert_eq!(server.approve(&id).await.ok().data()["status"], "sent");
     dir.gateway(&["keys", "add", "other"]).await.success();
-    assert_eq!(dir.count_actions(), 2);
+
+    // Exactly what was acknowledged is stored: the refused send is not.
+    let mut acknowledged = vec![id, after];
+    acknowledged.extend(accepted);
+    assert_stored_exactly(&dir, acknowledged);
     assert!(server.stop().success());
+}
+
+/// Asserts the database holds exactly the actions `ids`.
+fn assert_stored_exactly(dir: &TestDir, mut ids: Vec<String>) {
+    let conn = dir.db();
+    let mut statement = conn.prepare("SELECT id FROM actions").expect("prepare");
+    let stored = statement.query_map([], |row| row.get::<_, String>(0));
+    let mut stored: Vec<String> = stored.expect("query").map(|id| id.expect("id")).collect();
+    ids.sort();
+    stored.sort();
+    assert_eq!(stored, ids, "stored actions vs acknowledged sends");
 }
 
 #[tokio::test]
