@@ -35,6 +35,10 @@ pub async fn open_serving(
     config: &Config,
 ) -> anyhow::Result<(Arc<Gateway>, Dispatcher)> {
     let store = Arc::new(Store::open(&data.database())?);
+    // The message already holds its causes; the chain would repeat them.
+    store
+        .require_writable()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
     let dispatcher = Dispatcher::new(store.clone(), config.webhooks.settings())
         .context("building the webhook HTTP client")?;
     let transports = Transports::from_config(&config.transport, &data.outbox());
