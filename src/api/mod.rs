@@ -17,7 +17,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use agent::KEY_HEADER;
-pub use error::ApiError;
+pub use error::{ApiError, Code};
 pub use listener::Limits;
 
 use crate::gateway::Gateway;
@@ -63,7 +63,7 @@ async fn openapi() -> ([(header::HeaderName, &'static str); 1], &'static str) {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no_such_endpoint",
+        Code::NoSuchEndpoint,
         "no such endpoint: the API lives under /gateway (send, actions/{id}, health, queue, \
          openapi.yaml)",
     )
@@ -72,7 +72,7 @@ async fn not_found() -> ApiError {
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         "this endpoint does not accept that HTTP method",
     )
 }
