@@ -73,8 +73,9 @@ async fn collect(mut body: Body) -> Result<Bytes, Refusal> {
 }
 
 /// Reads and discards what the client is still sending, within bounds, so
-/// that it is ready to read the answer.
-async fn drain(mut body: Body) {
+/// that it is ready to read the answer and its connection can carry the
+/// next request.
+pub async fn drain(mut body: Body) {
     let discard = async {
         let mut seen = 0;
         while let Some(Ok(frame)) = body.frame().await {

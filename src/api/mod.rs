@@ -6,6 +6,7 @@ mod agent;
 mod body;
 mod error;
 mod listener;
+mod unread;
 pub mod views;
 
 use std::future::Future;
