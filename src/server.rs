@@ -69,7 +69,7 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
         signalled.await;
         stop.cancel();
     };
-    let served = crate::api::serve(listener, gateway, signalled).await;
+    crate::api::serve(listener, gateway, signalled).await;
 
     shutdown.cancel();
     sweeper.abort();
@@ -78,7 +78,6 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
         Err(error) => tracing::warn!(%error, "webhook dispatcher task failed"),
         Ok(Ok(())) => {}
     }
-    served.context("serving the API")?;
     tracing::info!("gateway stopped");
     Ok(())
 }

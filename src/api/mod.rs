@@ -46,14 +46,14 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then lets
-/// in-flight requests finish.
+/// in-flight requests finish. A failure to accept one connection is logged
+/// and the next one taken, so serving itself cannot fail.
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) {
     listener::serve(listener, router(gateway), Limits::default(), shutdown).await;
-    Ok(())
 }
 
 /// `GET /gateway/openapi.yaml`: no key needed, like the health check.

@@ -102,9 +102,7 @@ async fn serve_api(
     tracing::info!(%address, "console serving the API");
     let task = tokio::spawn(async move {
         let stop = async move { shutdown.cancelled().await };
-        if let Err(error) = crate::api::serve(listener, gateway, stop).await {
-            tracing::error!(%error, "API server stopped");
-        }
+        crate::api::serve(listener, gateway, stop).await;
     });
     (ApiState::Serving(address), Some(task))
 }
