@@ -259,6 +259,7 @@ async fn slow_header_clients(address: SocketAddr, count: usize) -> JoinSet<CutOf
         let prefix = b"POST /gateway/send HTTP/1.1\r\nHost: gateway\r\nX-Slow: ".to_vec();
         slow.spawn(trickle(address, prefix, b'z', started.clone()));
     }
+    drop(started);
     for _ in 0..count {
         all_started.recv().await.expect("a slow client started");
     }
