@@ -33,13 +33,15 @@ impl DataDir {
 
     /// Creates the directory if it does not exist yet, and makes it and the
     /// files in it private to their owner (they may predate this version).
+    ///
+    /// An existing directory that holds anything besides the gateway's own
+    /// files is a shared one the operator pointed us at (`--data-dir /tmp`):
+    /// its mode is not ours to change, on this run or any later one.
+    /// Everything created inside it is private all the same.
     pub fn create(&self) -> io::Result<()> {
-        // A directory holding neither our database nor our config may be a
-        // shared one the operator pointed us at (`--data-dir /tmp`); its mode
-        // is not ours to change. Everything created inside it is private.
-        let ours = !self.root.exists() || self.database().exists() || self.config().exists();
+        let existed = self.root.exists();
         fs::create_dir_all(&self.root)?;
-        if ours {
+        if !existed || holds_only_ours(&self.root)? {
             restrict(&self.root, 0o700)?;
         }
         for file in [self.database(), self.config()] {
@@ -80,6 +82,28 @@ impl DataDir {
     }
 }
 
+/// What a data directory holds when nothing else shares it.
+const OUR_ENTRIES: &[&str] = &[
+    DATABASE_FILE,
+    "gateway.db-wal",
+    "gateway.db-shm",
+    "gateway.db-journal",
+    "config.toml",
+    "logs",
+    "outbox",
+];
+
+/// Whether `dir` holds nothing but [`OUR_ENTRIES`] (or nothing at all).
+fn holds_only_ours(dir: &Path) -> io::Result<bool> {
+    for entry in fs::read_dir(dir)? {
+        let name = entry?.file_name();
+        if !OUR_ENTRIES.iter().any(|ours| name == *ours) {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
 fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
     let mut name = path.as_os_str().to_owned();
     name.push(suffix);
@@ -103,8 +127,8 @@ fn restrict_tree(dir: &Path) -> io::Result<()> {
 }
 
 /// Sets `path`'s permission bits to `mode`; returns whether they changed.
-/// Leaves them alone when they already match, so an already private data
-/// dir on a read-only file system can still be opened for reading.
+/// Leaves them alone when they already match: on a read-only file system a
+/// private data dir then passes here, and commands that only read it work.
 #[cfg(unix)]
 fn restrict(path: &Path, mode: u32) -> io::Result<bool> {
     use std::os::unix::fs::PermissionsExt;
@@ -139,14 +163,26 @@ mod tests {
     }
 
     #[test]
-    fn a_shared_directory_without_a_database_keeps_its_mode() {
+    fn a_shared_directory_keeps_its_mode_even_once_it_holds_a_database() {
         let shared = tempfile::tempdir().unwrap();
         fs::set_permissions(shared.path(), fs::Permissions::from_mode(0o755)).unwrap();
-        DataDir::locate(Some(shared.path()))
+        fs::write(shared.path().join("someone-elses.txt"), b"").unwrap();
+        let data = DataDir::locate(Some(shared.path())).unwrap();
+        data.create().unwrap();
+        fs::write(data.database(), b"").unwrap();
+        data.create().unwrap();
+        assert_eq!(mode(shared.path()), 0o755);
+    }
+
+    #[test]
+    fn an_existing_empty_directory_is_made_private() {
+        let empty = tempfile::tempdir().unwrap();
+        fs::set_permissions(empty.path(), fs::Permissions::from_mode(0o755)).unwrap();
+        DataDir::locate(Some(empty.path()))
             .unwrap()
             .create()
             .unwrap();
-        assert_eq!(mode(shared.path()), 0o755);
+        assert_eq!(mode(empty.path()), 0o700);
     }
 
     #[test]

@@ -46,7 +46,9 @@ pub fn exists(_pid: u32) -> bool {
 
 /// Makes every file and directory this process creates private to its
 /// owner (0600 / 0700): the database, config, logs and outbox hold
-/// messages, key hashes and webhook secrets.
+/// messages, key hashes and webhook secrets. Programs the `command`
+/// transport runs inherit the mask, as the README says, so what they write
+/// is private too unless they set their own.
 #[cfg(unix)]
 pub fn create_private_files() {
     // SAFETY: umask only changes this process's file-creation mask.

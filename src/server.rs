@@ -3,17 +3,18 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::paths::DataDir;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 use crate::transport::Transports;
 use crate::webhook::Dispatcher;
 
@@ -35,6 +36,10 @@ pub async fn open_serving(
     config: &Config,
 ) -> anyhow::Result<(Arc<Gateway>, Dispatcher)> {
     let store = Arc::new(Store::open(&data.database())?);
+    // The message already holds its causes; the chain would repeat them.
+    store
+        .require_writable()
+        .map_err(|error| anyhow::anyhow!("{error}"))?;
     let mut dispatcher = Dispatcher::new(store.clone(), config.webhooks.settings())
         .context("building the webhook HTTP client")?;
     dispatcher.register().await;
@@ -61,23 +66,30 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
     let shutdown = CancellationToken::new();
     let delivering = tokio::spawn(dispatcher.run(shutdown.clone()));
     let sweeper = tokio::spawn(sweep_interrupted_sends(gateway.clone()));
-    let stop = shutdown.clone();
+    let stopping = Arc::new(OnceLock::new());
+    let (stop, stop_at) = (shutdown.clone(), stopping.clone());
     let signalled = async move {
         signalled.await;
+        let _ = stop_at.set(Instant::now());
         stop.cancel();
     };
-    let served = crate::api::serve(listener, gateway, signalled).await;
+    crate::api::serve(listener, gateway, signalled).await;
 
     shutdown.cancel();
     sweeper.abort();
+    wait_for_dispatcher(delivering).await;
+    let took = stopping.get().map(Instant::elapsed).unwrap_or_default();
+    tracing::info!(shutdown_ms = took.as_millis(), "gateway stopped");
+    Ok(())
+}
+
+/// Waits for the webhook dispatcher to hand back its leases and stop.
+async fn wait_for_dispatcher(delivering: JoinHandle<Result<(), StoreError>>) {
     match delivering.await {
         Ok(Err(error)) => tracing::warn!(%error, "webhook dispatcher stopped with an error"),
         Err(error) => tracing::warn!(%error, "webhook dispatcher task failed"),
         Ok(Ok(())) => {}
     }
-    served.context("serving the API")?;
-    tracing::info!("gateway stopped");
-    Ok(())
 }
 
 /// Periodically fails sends abandoned by a process that died.

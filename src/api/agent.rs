@@ -22,7 +22,15 @@ pub async fn send(
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
-    let key = authenticate(&gateway, &headers)?;
+    let key = match authenticate(&gateway, &headers) {
+        Ok(key) => key,
+        Err(refused) => {
+            // The body may still be on its way; refusing before it arrives
+            // would leave it to be taken as the connection's next request.
+            body::drain(body).await;
+            return Err(refused);
+        }
+    };
     let body = body::read(body).await?;
     let action = gateway.submit(&key, &body).await?;
     if key.claim_touch() {

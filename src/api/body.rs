@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use bytes::BytesMut;
 use http_body_util::BodyExt;
 
-use super::error::ApiError;
+use super::error::{ApiError, Code};
 use super::MAX_BODY_BYTES;
 
 /// Time a client has to send the whole body once its headers arrived.
@@ -43,12 +43,12 @@ pub async fn read(body: Body) -> Result<Bytes, ApiError> {
         }
         Ok(Err(Refusal::Broken(error))) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
-            "bad_body",
+            Code::BadBody,
             format!("could not read the request body: {error}"),
         )),
         Err(_) => Err(ApiError::new(
             StatusCode::REQUEST_TIMEOUT,
-            "body_timeout",
+            Code::BodyTimeout,
             format!(
                 "the request body did not arrive within {} s: send it whole, promptly",
                 BODY_READ_TIMEOUT.as_secs()
@@ -73,8 +73,9 @@ async fn collect(mut body: Body) -> Result<Bytes, Refusal> {
 }
 
 /// Reads and discards what the client is still sending, within bounds, so
-/// that it is ready to read the answer.
-async fn drain(mut body: Body) {
+/// that it is ready to read the answer and its connection can carry the
+/// next request.
+pub async fn drain(mut body: Body) {
     let discard = async {
         let mut seen = 0;
         while let Some(Ok(frame)) = body.frame().await {

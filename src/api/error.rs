@@ -9,17 +9,57 @@ use serde_json::{json, Value};
 
 use crate::gateway::Error;
 
+/// Declares [`Code`] with its wire names, so that the list of every code
+/// cannot leave one out.
+macro_rules! codes {
+    ($($variant:ident => $name:literal,)+) => {
+        /// What is wrong, for programs: the `code` of every error answer.
+        /// The OpenAPI spec lists the same codes; a test compares the lists.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Code {
+            $($variant,)+
+        }
+
+        impl Code {
+            /// Every code, in the spec's order.
+            pub const ALL: &'static [Code] = &[$(Code::$variant,)+];
+
+            /// The code as it appears in the JSON body.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Code::$variant => $name,)+
+                }
+            }
+        }
+    };
+}
+
+codes! {
+    InvalidRequest => "invalid_request",
+    BadBody => "bad_body",
+    BodyTimeout => "body_timeout",
+    Unauthorized => "unauthorized",
+    LoopbackOnly => "loopback_only",
+    NotFound => "not_found",
+    NoSuchEndpoint => "no_such_endpoint",
+    MethodNotAllowed => "method_not_allowed",
+    AlreadyDecided => "already_decided",
+    PayloadTooLarge => "payload_too_large",
+    Internal => "internal",
+    StorageUnavailable => "storage_unavailable",
+}
+
 /// An error response: `{"success": false, "error": message, "code": code, ...}`.
 #[derive(Debug)]
 pub struct ApiError {
     status: StatusCode,
-    code: &'static str,
+    code: Code,
     message: String,
     extra: Option<(&'static str, Value)>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: Code, message: impl Into<String>) -> Self {
         ApiError {
             status,
             code,
@@ -37,7 +77,7 @@ impl ApiError {
     pub fn too_large(limit_bytes: usize) -> Self {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
+            Code::PayloadTooLarge,
             format!(
                 "request body is larger than {} KiB: shorten the message",
                 limit_bytes / 1024
@@ -48,7 +88,7 @@ impl ApiError {
     pub fn not_loopback() -> Self {
         ApiError::new(
             StatusCode::FORBIDDEN,
-            "loopback_only",
+            Code::LoopbackOnly,
             "this endpoint answers only clients on the gateway's own machine (loopback)",
         )
     }
@@ -62,18 +102,22 @@ impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let message = error.to_string();
         match error {
-            Error::Invalid(_) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_request", message),
-            Error::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, "not_found", message),
-            Error::Unauthorized => ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", message),
+            Error::Invalid(_) => {
+                ApiError::new(StatusCode::BAD_REQUEST, Code::InvalidRequest, message)
+            }
+            Error::NotFound(_) => ApiError::new(StatusCode::NOT_FOUND, Code::NotFound, message),
+            Error::Unauthorized => {
+                ApiError::new(StatusCode::UNAUTHORIZED, Code::Unauthorized, message)
+            }
             Error::AlreadyDecided { status, .. } => {
-                ApiError::new(StatusCode::CONFLICT, "already_decided", message)
+                ApiError::new(StatusCode::CONFLICT, Code::AlreadyDecided, message)
                     .with("status", json!(status))
             }
             Error::Store(store) if store.is_transient() => {
                 tracing::warn!(error = %store, "storage unavailable");
                 ApiError::new(
                     StatusCode::SERVICE_UNAVAILABLE,
-                    "storage_unavailable",
+                    Code::StorageUnavailable,
                     "the gateway cannot use its database right now; retry shortly",
                 )
             }
@@ -81,7 +125,7 @@ impl From<Error> for ApiError {
                 tracing::error!(error = %message, "request failed");
                 ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "internal",
+                    Code::Internal,
                     "internal error; the gateway's log has the details",
                 )
             }
@@ -99,7 +143,7 @@ impl From<PathRejection> for ApiError {
         }
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_request",
+            Code::InvalidRequest,
             format!(
                 "the action id in the URL is not valid ({}): use an id as the API returned it",
                 rejection.body_text()
@@ -112,7 +156,7 @@ impl From<QueryRejection> for ApiError {
     fn from(rejection: QueryRejection) -> Self {
         ApiError::new(
             StatusCode::BAD_REQUEST,
-            "invalid_request",
+            Code::InvalidRequest,
             format!(
                 "the query string is not valid ({}): use ?limit=N with N a whole number",
                 rejection.body_text()
@@ -123,7 +167,8 @@ impl From<QueryRejection> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "success": false, "error": self.message, "code": self.code });
+        let code = self.code.as_str();
+        let mut body = json!({ "success": false, "error": self.message, "code": code });
         if let (Some((field, value)), Some(object)) = (self.extra, body.as_object_mut()) {
             object.insert(field.to_string(), value);
         }

@@ -18,6 +18,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tower::ServiceExt;
 
+use super::unread;
+
 /// What one process will put up with from its clients.
 #[derive(Clone, Copy, Debug)]
 pub struct Limits {
@@ -109,7 +111,13 @@ fn spawn_connection(
 ) {
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
         request.extensions_mut().insert(ConnectInfo(peer));
-        router.clone().oneshot(request)
+        let (request, finished) = unread::watch(request);
+        let answer = router.clone().oneshot(request);
+        async move {
+            let mut response = answer.await?;
+            unread::close_if_unread(&mut response, &finished);
+            Ok::<_, std::convert::Infallible>(response)
+        }
     });
     let connection = http1::Builder::new()
         .timer(TokioTimer::new())

@@ -6,6 +6,7 @@ mod agent;
 mod body;
 mod error;
 mod listener;
+mod unread;
 pub mod views;
 
 use std::future::Future;
@@ -17,7 +18,7 @@ use axum::Router;
 use tokio::net::TcpListener;
 
 pub use agent::KEY_HEADER;
-pub use error::ApiError;
+pub use error::{ApiError, Code};
 pub use listener::Limits;
 
 use crate::gateway::Gateway;
@@ -45,14 +46,14 @@ pub fn router(gateway: Arc<Gateway>) -> Router {
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then lets
-/// in-flight requests finish.
+/// in-flight requests finish. A failure to accept one connection is logged
+/// and the next one taken, so serving itself cannot fail.
 pub async fn serve(
     listener: TcpListener,
     gateway: Arc<Gateway>,
     shutdown: impl Future<Output = ()> + Send + 'static,
-) -> std::io::Result<()> {
+) {
     listener::serve(listener, router(gateway), Limits::default(), shutdown).await;
-    Ok(())
 }
 
 /// `GET /gateway/openapi.yaml`: no key needed, like the health check.
@@ -63,7 +64,7 @@ async fn openapi() -> ([(header::HeaderName, &'static str); 1], &'static str) {
 async fn not_found() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "no_such_endpoint",
+        Code::NoSuchEndpoint,
         "no such endpoint: the API lives under /gateway (send, actions/{id}, health, queue, \
          openapi.yaml)",
     )
@@ -72,7 +73,7 @@ async fn not_found() -> ApiError {
 async fn method_not_allowed() -> ApiError {
     ApiError::new(
         StatusCode::METHOD_NOT_ALLOWED,
-        "method_not_allowed",
+        Code::MethodNotAllowed,
         "this endpoint does not accept that HTTP method",
     )
 }

@@ -75,7 +75,7 @@ async fn gateway_command(
     if let GatewayCommand::Serve { bind } = args.command {
         return serve(data, config, bind).await;
     }
-    let _log = logging::init(&data.logs(), Echo::FileOnly)?;
+    let _log = logging::init(&data.logs(), Echo::Fallback)?;
     let gateway = server::open_gateway(data, config)?;
     let settings = config.webhooks.settings();
     Ok(

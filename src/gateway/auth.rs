@@ -1,6 +1,13 @@
 //! Authenticating agents by API key, with a cache so the hot path does not
 //! hit the database on every request.
 //!
+//! A key is found by the SHA-256 of what the client presented, in the cache
+//! and then in the database, and never compared with anything secret: how
+//! long a lookup takes can depend only on that hash, and learning about a
+//! hash says nothing about a key that would produce it. So no comparison
+//! here needs to be constant-time; the lookup by hash is what protects the
+//! keys from timing.
+//!
 //! The cache only ever says "this hash belonged to a live key". Every write
 //! an agent makes re-checks revocation inside its own SQL, and reads check it
 //! too, so a key revoked by another process stops working at once.
@@ -9,7 +16,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use super::keys::{hash, hashes_match, KEY_PREFIX};
+use super::keys::{hash, KEY_PREFIX};
 use super::Error;
 use crate::store::{keys, Store};
 
@@ -60,8 +67,7 @@ impl KeyCache {
         }
 
         let row = store.read(|conn| keys::find_by_hash(conn, &digest))?;
-        let row =
-            row.filter(|row| row.revoked_at.is_none() && hashes_match(&row.key_hash, &digest));
+        let row = row.filter(|row| row.revoked_at.is_none());
         let row = row.ok_or(Error::Unauthorized)?;
         let key = Arc::new(AgentKey {
             id: row.id,

@@ -38,6 +38,7 @@ pub struct Store {
     path: PathBuf,
     writer: Writer,
     readers: ReaderPool,
+    read_only: bool,
     _checkpointer: Checkpointer,
 }
 
@@ -52,14 +53,37 @@ impl Store {
             checkpoint::WRITER_CHECKPOINT_PAGES,
         )
         .map_err(|source| StoreError::sqlite("configuring", path, source))?;
+        // SQLite opens a file it may not write read-only, without an error.
+        let read_only = conn
+            .is_readonly(rusqlite::MAIN_DB)
+            .map_err(|source| StoreError::sqlite("opening", path, source))?;
         let writer = Writer::start(conn, path)?;
         let readers = ReaderPool::new(path.to_path_buf());
         Ok(Store {
             path: path.to_path_buf(),
             writer,
             readers,
+            read_only,
             _checkpointer: Checkpointer::start(path)?,
         })
+    }
+
+    /// Fails, naming the database, when this process can only read it (a
+    /// read-only file system, say): for a process that is about to serve,
+    /// which would otherwise start and refuse every write.
+    pub fn require_writable(&self) -> Result<(), StoreError> {
+        if !self.read_only {
+            return Ok(());
+        }
+        let refused = rusqlite::Error::SqliteFailure(
+            rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_READONLY),
+            Some("attempt to write a readonly database".into()),
+        );
+        Err(StoreError::sqlite(
+            "opening for writing",
+            &self.path,
+            refused,
+        ))
     }
 
     /// Path of the database file.
@@ -118,5 +142,35 @@ fn configure(conn: &Connection) -> rusqlite::Result<()> {
     // only a power loss can undo the last few commits.
     conn.pragma_update(None, "synchronous", "NORMAL")?;
     conn.pragma_update(None, "foreign_keys", "ON")?;
+    keep_wal_files(conn)?;
+    // Above any size the WAL reaches while serving (see `checkpoint`), so it
+    // only makes the last connection to close leave an empty `-wal` file.
+    conn.pragma_update(None, "journal_size_limit", KEPT_WAL_LIMIT_BYTES)?;
+    Ok(())
+}
+
+/// A WAL grown past this is cut back to it when SQLite starts it over.
+const KEPT_WAL_LIMIT_BYTES: i64 = 256 * 1024 * 1024;
+
+/// Leaves the `-wal` and `-shm` files in place when the last connection
+/// closes, instead of deleting them. SQLite cannot read a WAL-mode database
+/// on a read-only file system unless they exist, so without them a data
+/// dir that turned read-only could not even be listed.
+fn keep_wal_files(conn: &Connection) -> rusqlite::Result<()> {
+    use rusqlite::ffi;
+    let mut keep: std::os::raw::c_int = 1;
+    // SAFETY: the handle is a live connection for the whole call, and
+    // PERSIST_WAL reads and writes only the one int it is pointed at.
+    let code = unsafe {
+        ffi::sqlite3_file_control(
+            conn.handle(),
+            c"main".as_ptr(),
+            ffi::SQLITE_FCNTL_PERSIST_WAL,
+            (&raw mut keep).cast(),
+        )
+    };
+    if code != ffi::SQLITE_OK {
+        return Err(rusqlite::Error::SqliteFailure(ffi::Error::new(code), None));
+    }
     Ok(())
 }

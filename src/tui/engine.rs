@@ -106,9 +106,7 @@ async fn serve_api(
     let _ = actions.send(Action::Api(ApiState::Serving(address)));
     Some(tokio::spawn(async move {
         let stop = async move { shutdown.cancelled().await };
-        if let Err(error) = crate::api::serve(listener, gateway, stop).await {
-            tracing::error!(%error, "API server stopped");
-        }
+        crate::api::serve(listener, gateway, stop).await;
     }))
 }
 

@@ -3,12 +3,15 @@
 //! subprocess on an ephemeral loopback port, an HTTP client for the API,
 //! and read-only looks into the gateway's SQLite file. [`netns`] runs a
 //! server in a private network namespace, for clients that must not be on
-//! its loopback.
+//! its loopback; [`mounts`] puts a data dir on a file system a test can
+//! fill up or turn read-only; [`openapi`] checks answers against the spec.
 
 // Each test file is its own crate and uses only part of this harness.
 #![allow(dead_code)]
 
+pub mod mounts;
 pub mod netns;
+pub mod openapi;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, SocketAddr};

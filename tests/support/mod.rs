@@ -430,6 +430,11 @@ impl Server {
         read_log(&self.log)
     }
 
+    /// Where the server's stderr goes; it outlives the server.
+    pub fn log_path(&self) -> &Path {
+        &self.log
+    }
+
     /// Queues an SMS from `key` and returns the action id.
     pub async fn submit(&self, key: &Key, recipient: &str) -> String {
         let body = json!({"channel": "sms", "recipient_address": recipient, "body": "hi"});
