@@ -36,10 +36,7 @@ pub async fn open_serving(
     config: &Config,
 ) -> anyhow::Result<(Arc<Gateway>, Dispatcher)> {
     let store = Arc::new(Store::open(&data.database())?);
-    // The message already holds its causes; the chain would repeat them.
-    store
-        .require_writable()
-        .map_err(|error| anyhow::anyhow!("{error}"))?;
+    store.require_writable()?;
     let mut dispatcher = Dispatcher::new(store.clone(), config.webhooks.settings())
         .context("building the webhook HTTP client")?;
     dispatcher.register().await;

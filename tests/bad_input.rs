@@ -268,8 +268,18 @@ async fn send_without_a_key_is_refused_with_401() {
 async fn send_with_an_unknown_key_is_refused_with_401() {
     let gateway = Fixture::start().await;
     let unknown = format!("gw_{}", "0".repeat(64));
+    // A real key's display prefix with another tail: found by its prefix,
+    // then refused by the hash comparison.
+    let same_prefix = format!("{}{}", &gateway.key[..11], "f".repeat(56));
+    assert_ne!(same_prefix, gateway.key);
 
-    for key in [unknown.as_str(), "not-a-gateway-key", ""] {
+    for key in [
+        unknown.as_str(),
+        &same_prefix,
+        "gw_12",
+        "not-a-gateway-key",
+        "",
+    ] {
         let body = serde_json::to_vec(&sms("+15550100", "Hi")).expect("encode");
         gateway
             .assert_raw_send_refused(Some(key), body, 401, "unauthorized", &["X-Gateway-Key"])

@@ -809,7 +809,7 @@ async fn a_database_that_cannot_be_read_is_answered_as_the_spec_says() {
     let store = contactcmd::store::StoreError::Sqlite {
         action: "reading",
         path: "/var/lib/contactcmd/gateway.db".into(),
-        source: failure,
+        cause: failure,
     };
     let answer = in_process_answer(contactcmd::gateway::Error::Store(store)).await;
 

@@ -1,12 +1,10 @@
 //! Authenticating agents by API key, with a cache so the hot path does not
 //! hit the database on every request.
 //!
-//! A key is found by the SHA-256 of what the client presented, in the cache
-//! and then in the database, and never compared with anything secret: how
-//! long a lookup takes can depend only on that hash, and learning about a
-//! hash says nothing about a key that would produce it. So no comparison
-//! here needs to be constant-time; the lookup by hash is what protects the
-//! keys from timing.
+//! A key is found by its display prefix (`gw_` and 8 hex digits, shown to
+//! operators, so not secret), then the SHA-256 of what the client presented
+//! is compared in constant time with each stored hash under that prefix: how
+//! long the check takes says nothing about the rest of any key.
 //!
 //! The cache only ever says "this hash belonged to a live key". Every write
 //! an agent makes re-checks revocation inside its own SQL, and reads check it
@@ -16,7 +14,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, RwLock};
 
-use super::keys::{hash, KEY_PREFIX};
+use super::keys::{display_prefix, hash, hashes_match};
 use super::Error;
 use crate::store::{keys, Store};
 
@@ -45,10 +43,16 @@ impl AgentKey {
     }
 }
 
-/// Live keys seen recently, by hash.
+/// A live key seen recently, with its stored hash.
+struct Cached {
+    hash: [u8; 32],
+    key: Arc<AgentKey>,
+}
+
+/// Live keys seen recently, by display prefix.
 #[derive(Default)]
 pub struct KeyCache {
-    by_hash: RwLock<HashMap<[u8; 32], Arc<AgentKey>>>,
+    by_prefix: RwLock<HashMap<String, Vec<Cached>>>,
 }
 
 impl KeyCache {
@@ -58,39 +62,61 @@ impl KeyCache {
         store: &Store,
         presented: Option<&str>,
     ) -> Result<Arc<AgentKey>, Error> {
-        let presented = presented
-            .map(str::trim)
-            .filter(|k| k.starts_with(KEY_PREFIX));
-        let digest = hash(presented.ok_or(Error::Unauthorized)?);
-        if let Some(key) = self.read().get(&digest) {
-            return Ok(key.clone());
+        let presented = presented.map(str::trim).ok_or(Error::Unauthorized)?;
+        let prefix = display_prefix(presented).ok_or(Error::Unauthorized)?;
+        let digest = hash(presented);
+        if let Some(key) = self.cached(prefix, &digest) {
+            return Ok(key);
         }
 
-        let row = store.read(|conn| keys::find_by_hash(conn, &digest))?;
-        let row = row.filter(|row| row.revoked_at.is_none());
-        let row = row.ok_or(Error::Unauthorized)?;
+        let rows = store.read(|conn| keys::with_display_prefix(conn, prefix))?;
+        let row = rows
+            .into_iter()
+            .filter(|row| row.revoked_at.is_none())
+            .find(|row| hashes_match(&row.key_hash, &digest))
+            .ok_or(Error::Unauthorized)?;
         let key = Arc::new(AgentKey {
             id: row.id,
             name: row.name,
             last_touched_ms: AtomicI64::new(0),
         });
-        self.write().insert(digest, key.clone());
+        let cached = Cached {
+            hash: digest,
+            key: key.clone(),
+        };
+        self.write()
+            .entry(prefix.to_string())
+            .or_default()
+            .push(cached);
         Ok(key)
+    }
+
+    fn cached(&self, prefix: &str, digest: &[u8; 32]) -> Option<Arc<AgentKey>> {
+        let cache = self.read();
+        let candidates = cache.get(prefix)?;
+        candidates
+            .iter()
+            .find(|cached| hashes_match(&cached.hash, digest))
+            .map(|cached| cached.key.clone())
     }
 
     /// Drops a key found revoked, so the next request re-checks it.
     pub fn forget(&self, key_id: &str) {
-        self.write().retain(|_, key| key.id != key_id);
+        let mut cache = self.write();
+        for candidates in cache.values_mut() {
+            candidates.retain(|cached| cached.key.id != key_id);
+        }
+        cache.retain(|_, candidates| !candidates.is_empty());
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<[u8; 32], Arc<AgentKey>>> {
-        self.by_hash
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Vec<Cached>>> {
+        self.by_prefix
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<[u8; 32], Arc<AgentKey>>> {
-        self.by_hash
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Vec<Cached>>> {
+        self.by_prefix
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }

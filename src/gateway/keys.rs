@@ -17,6 +17,9 @@ const KEY_BYTES: usize = 32;
 /// Hex digits after `gw_` shown to operators to tell keys apart.
 const DISPLAY_DIGITS: usize = 8;
 
+/// Length of a display prefix: `gw_` and its digits.
+const DISPLAY_PREFIX_CHARS: usize = KEY_PREFIX.len() + DISPLAY_DIGITS;
+
 const MAX_NAME_CHARS: usize = 100;
 
 /// A freshly issued key: the plaintext exists only here, to be shown once.
@@ -36,7 +39,7 @@ pub fn issue(name: &str) -> Result<IssuedKey, Error> {
         id: clock::new_id(),
         name,
         key_hash: hash(&plaintext).to_vec(),
-        display_prefix: plaintext[..KEY_PREFIX.len() + DISPLAY_DIGITS].to_string(),
+        display_prefix: plaintext[..DISPLAY_PREFIX_CHARS].to_string(),
         created_at: clock::now_text(),
         last_used_at: None,
         revoked_at: None,
@@ -51,6 +54,12 @@ pub fn issue(name: &str) -> Result<IssuedKey, Error> {
 /// The SHA-256 of a plaintext key, as stored.
 pub fn hash(plaintext: &str) -> [u8; 32] {
     Sha256::digest(plaintext.as_bytes()).into()
+}
+
+/// The display prefix of a presented key, if it looks like one of ours.
+pub fn display_prefix(presented: &str) -> Option<&str> {
+    let prefix = presented.get(..DISPLAY_PREFIX_CHARS)?;
+    prefix.starts_with(KEY_PREFIX).then_some(prefix)
 }
 
 /// Compares two key hashes without leaking where they differ.

@@ -5,12 +5,13 @@ use std::path::{Path, PathBuf};
 /// A failure reading, writing or migrating the database.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
-    #[error("{action} database {path}: {source}{}", fix_for(source))]
+    #[error("{action} database {path}: {cause}{}", fix_for(cause))]
     Sqlite {
         action: &'static str,
         path: PathBuf,
-        #[source]
-        source: rusqlite::Error,
+        /// Not a `#[source]`: the message already says it, and an error
+        /// chain printed whole would say it again.
+        cause: rusqlite::Error,
     },
 
     #[error(
@@ -62,11 +63,11 @@ fn fix_for(source: &rusqlite::Error) -> &'static str {
 }
 
 impl StoreError {
-    pub(crate) fn sqlite(action: &'static str, path: &Path, source: rusqlite::Error) -> Self {
+    pub(crate) fn sqlite(action: &'static str, path: &Path, cause: rusqlite::Error) -> Self {
         StoreError::Sqlite {
             action,
             path: path.to_path_buf(),
-            source,
+            cause,
         }
     }
 
@@ -97,7 +98,7 @@ impl StoreError {
     /// or a read-only file: conditions that may clear without a restart.
     pub fn is_transient(&self) -> bool {
         let cause = match self {
-            StoreError::Sqlite { source, .. } => source,
+            StoreError::Sqlite { cause, .. } => cause,
             StoreError::Migration { cause, .. } => cause.as_ref(),
             _ => return false,
         };

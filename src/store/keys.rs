@@ -91,12 +91,13 @@ pub fn get(conn: &Connection, id: &str) -> rusqlite::Result<Option<KeyRow>> {
         .optional()
 }
 
-/// The key whose hash is `hash`, revoked or not.
-pub fn find_by_hash(conn: &Connection, hash: &[u8]) -> rusqlite::Result<Option<KeyRow>> {
-    let sql = format!("{SELECT_KEY} WHERE key_hash = ?1");
-    conn.prepare_cached(&sql)?
-        .query_row([hash], key_from_row)
-        .optional()
+/// Keys, revoked or not, with this display prefix: one, but for keys issued
+/// before prefixes were kept apart.
+pub fn with_display_prefix(conn: &Connection, prefix: &str) -> rusqlite::Result<Vec<KeyRow>> {
+    let sql = format!("{SELECT_KEY} WHERE display_prefix = ?1");
+    let mut statement = conn.prepare_cached(&sql)?;
+    let rows = statement.query_map([prefix], key_from_row)?;
+    rows.collect()
 }
 
 /// Keys whose id starts with `query` or whose display prefix equals it.

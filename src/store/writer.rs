@@ -187,10 +187,10 @@ fn exec(conn: &Connection, sql: &str) -> rusqlite::Result<()> {
 /// Store errors are not `Clone`; each waiting caller gets its own copy.
 fn copy_error(error: &StoreError, path: &Path) -> StoreError {
     match error {
-        StoreError::Sqlite { action, source, .. } => StoreError::Sqlite {
+        StoreError::Sqlite { action, cause, .. } => StoreError::Sqlite {
             action,
             path: path.to_path_buf(),
-            source: copy_sqlite_error(source),
+            cause: copy_sqlite_error(cause),
         },
         _ => StoreError::WriterGone {
             path: path.to_path_buf(),
