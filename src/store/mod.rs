@@ -14,6 +14,7 @@ mod writer;
 use std::path::{Path, PathBuf};
 
 use rusqlite::Connection;
+use tokio::runtime::RuntimeFlavor;
 
 pub use actions::{ActionRow, HistoryFilter, NewActionRow, Transition};
 pub use error::StoreError;
@@ -117,13 +118,27 @@ impl Store {
     }
 
     /// Runs `work` on a read-only connection on the calling thread.
+    ///
+    /// A read can wait up to the busy timeout for another program's lock,
+    /// so on a worker thread of a multi-threaded tokio runtime the worker's
+    /// other tasks are first handed to another thread: a stuck read then
+    /// holds up only its own request, never the server.
     pub fn read<T>(
         &self,
         work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        self.readers
-            .with(|conn| work(conn))
-            .map_err(|source| StoreError::sqlite("reading", &self.path, source))
+        let read = || {
+            self.readers
+                .with(|conn| work(conn))
+                .map_err(|cause| StoreError::sqlite("reading", &self.path, cause))
+        };
+        let on_async_worker = tokio::runtime::Handle::try_current()
+            .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
+        if on_async_worker {
+            tokio::task::block_in_place(read)
+        } else {
+            read()
+        }
     }
 }
 
