@@ -14,7 +14,7 @@ use super::{intake, keys, Error};
 use crate::clock;
 use crate::store::actions::SendingAction;
 use crate::store::{actions, keys as key_rows, ActionRow, HistoryFilter, KeyRow, Store};
-use crate::transport::Transports;
+use crate::transport::{SendError, Transports};
 
 /// Longest a transport may take before its send is given up as failed.
 /// An `approved` action older than this belongs to no running send.
@@ -197,7 +197,8 @@ impl Gateway {
         if let Err(error) = &outcome {
             // A transport's error is often its program's stderr, which may
             // echo the message it could not send: only its size at warn.
-            tracing::warn!(action_id = %id, channel = %action.channel, error_bytes = error.len(),
+            tracing::warn!(action_id = %id, channel = %action.channel,
+                error_bytes = error.reason().len(),
                 "send failed; the error is stored with the action");
             tracing::debug!(action_id = %id, %error, "send failed");
         }
@@ -205,7 +206,7 @@ impl Gateway {
         let decided = self
             .store
             .write(move |conn| {
-                let outcome = outcome.as_ref().map(|_| ()).map_err(String::as_str);
+                let outcome = outcome.as_ref().map(|_| ()).map_err(SendError::reason);
                 decide::finish(conn, &owned_id, outcome, &at)
             })
             .await??;
@@ -214,14 +215,14 @@ impl Gateway {
         Ok(decided)
     }
 
-    async fn send(&self, action: &ActionRow) -> Result<(), String> {
+    async fn send(&self, action: &ActionRow) -> Result<(), SendError> {
         match tokio::time::timeout(MAX_SEND_DURATION, self.transports.send(action)).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(format!(
+            Err(_) => Err(SendError::from(format!(
                 "the transport did not finish within {} s; the message may or may not have \
                  gone out",
                 MAX_SEND_DURATION.as_secs()
-            )),
+            ))),
         }
     }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::process::Command;
 
-use super::OutgoingMessage;
+use super::{OutgoingMessage, SendError};
 
 /// How much of a failing program's standard error is kept as the reason.
 const MAX_ERROR_CHARS: usize = 1_000;
@@ -37,7 +37,7 @@ impl CommandTransport {
         CommandTransport { argv, timeout }
     }
 
-    pub async fn send(&self, message: &OutgoingMessage) -> Result<(), String> {
+    pub async fn send(&self, message: &OutgoingMessage) -> Result<(), SendError> {
         let Some((program, args)) = self.argv.split_first() else {
             return Err("the command transport has an empty `command` in config.toml".into());
         };
@@ -46,10 +46,10 @@ impl CommandTransport {
         let run = run_program(program, args, message, input);
         match tokio::time::timeout(self.timeout, run).await {
             Ok(outcome) => outcome,
-            Err(_) => Err(format!(
+            Err(_) => Err(SendError::from(format!(
                 "{program} did not finish within {} s and was stopped",
                 self.timeout.as_secs()
-            )),
+            ))),
         }
     }
 }
@@ -59,7 +59,7 @@ async fn run_program(
     args: &[String],
     message: &OutgoingMessage,
     input: Vec<u8>,
-) -> Result<(), String> {
+) -> Result<(), SendError> {
     let mut child = spawn(program, args, message)?;
     // Declared after `child`, so it is dropped first: on a timeout or a
     // shutdown the group is killed while the program is still unreaped.
@@ -94,11 +94,15 @@ async fn run_program(
     outcome(program, status, &stderr)
 }
 
-fn outcome(program: &str, status: std::process::ExitStatus, stderr: &[u8]) -> Result<(), String> {
+fn outcome(
+    program: &str,
+    status: std::process::ExitStatus,
+    stderr: &[u8],
+) -> Result<(), SendError> {
     if status.success() {
         return Ok(());
     }
-    Err(describe_failure(program, status, stderr))
+    Err(describe_failure(program, status, stderr).into())
 }
 
 /// Starts `program` in a process group of its own, so that it and every
@@ -107,7 +111,7 @@ fn spawn(
     program: &str,
     args: &[String],
     message: &OutgoingMessage,
-) -> Result<tokio::process::Child, String> {
+) -> Result<tokio::process::Child, SendError> {
     let mut command = Command::new(program);
     command
         .args(args)
@@ -122,7 +126,7 @@ fn spawn(
     command.process_group(0);
     command
         .spawn()
-        .map_err(|e| format!("could not start {program}: {e}"))
+        .map_err(|e| SendError::from(format!("could not start {program}: {e}")))
 }
 
 /// Reads what the program says on standard error until it closes it,
@@ -246,7 +250,7 @@ mod tests {
 
         let error = transport.send(&message()).await.unwrap_err();
 
-        assert!(error.contains("did not finish within 1 s"), "{error}");
+        assert!(error.reason().contains("did not finish within 1 s"), "{error}");
         assert_stops(&pid_file).await;
     }
 
@@ -261,8 +265,8 @@ mod tests {
 
         let error = transport.send(&message()).await.unwrap_err();
 
-        assert!(error.contains("carrier refused"), "{error}");
-        assert!(error.contains("exited with status 3"), "{error}");
+        assert!(error.reason().contains("carrier refused"), "{error}");
+        assert!(error.reason().contains("exited with status 3"), "{error}");
         assert_stops(&pid_file).await;
     }
 

@@ -16,6 +16,32 @@ pub use command::CommandTransport;
 pub use message::OutgoingMessage;
 pub use outbox::Outbox;
 
+/// Why a message did not go out, in words stored with the action and sent to
+/// the agent as its `error_message`.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}")]
+pub struct SendError {
+    reason: String,
+}
+
+impl SendError {
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+impl From<String> for SendError {
+    fn from(reason: String) -> Self {
+        SendError { reason }
+    }
+}
+
+impl From<&str> for SendError {
+    fn from(reason: &str) -> Self {
+        SendError::from(reason.to_string())
+    }
+}
+
 /// One way of delivering messages.
 #[derive(Debug)]
 pub enum Transport {
@@ -40,7 +66,7 @@ impl Transport {
     }
 
     /// Delivers `message`; the error says why it did not go out.
-    pub async fn send(&self, message: &OutgoingMessage) -> Result<(), String> {
+    pub async fn send(&self, message: &OutgoingMessage) -> Result<(), SendError> {
         match self {
             Transport::Outbox(outbox) => outbox.send(message).await,
             Transport::Command(command) => command.send(message).await,
@@ -84,7 +110,7 @@ impl Transports {
     }
 
     /// Sends an approved action through its channel's transport.
-    pub async fn send(&self, action: &ActionRow) -> Result<(), String> {
+    pub async fn send(&self, action: &ActionRow) -> Result<(), SendError> {
         let transport = self.for_channel(action.channel);
         transport.send(&OutgoingMessage::from(action)).await
     }

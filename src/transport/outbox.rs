@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use lettre::message::{header::ContentType, Mailbox};
 
-use super::OutgoingMessage;
+use super::{OutgoingMessage, SendError};
 use crate::gateway::Channel;
 
 /// Sender used in `.eml` files when the config names none.
@@ -24,7 +24,7 @@ impl Outbox {
         Outbox { dir, from }
     }
 
-    pub async fn send(&self, message: &OutgoingMessage) -> Result<(), String> {
+    pub async fn send(&self, message: &OutgoingMessage) -> Result<(), SendError> {
         let (extension, contents) = match message.channel {
             Channel::Email => ("eml", self.render_email(message)?),
             Channel::Sms | Channel::Imessage => ("json", render_json(message)?),
@@ -38,7 +38,7 @@ impl Outbox {
         Ok(())
     }
 
-    fn render_email(&self, message: &OutgoingMessage) -> Result<Vec<u8>, String> {
+    fn render_email(&self, message: &OutgoingMessage) -> Result<Vec<u8>, SendError> {
         let from = self.from.as_deref().unwrap_or(DEFAULT_FROM);
         let from: Mailbox = from
             .parse()
@@ -62,7 +62,7 @@ impl Outbox {
     }
 }
 
-fn render_json(message: &OutgoingMessage) -> Result<Vec<u8>, String> {
+fn render_json(message: &OutgoingMessage) -> Result<Vec<u8>, SendError> {
     let mut json = serde_json::to_vec_pretty(message).map_err(|e| e.to_string())?;
     json.push(b'\n');
     Ok(json)
