@@ -1,4 +1,4 @@
-//! Issue 5, point 3: clients that misbehave, against the real server over
+//! Clients that misbehave, against the real server over
 //! loopback. Each test names the hostile case it plays, and every refusal
 //! is checked against the OpenAPI spec as well:
 //!

@@ -1,4 +1,4 @@
-//! Issue 5, point 5: what the gateway leaves on disk.
+//! What the gateway leaves on disk.
 //!
 //! - a new data dir is 0700 and everything in it private (directories
 //!   0700, files 0600: database, WAL, config, logs, outbox), after

@@ -1,4 +1,4 @@
-//! Issue 5, point 4: stopping and restarting the real server.
+//! Stopping and restarting the real server.
 //!
 //! - SIGTERM stops accepting at once, lets the request in flight finish
 //!   (an approve whose transport is still sending), and exits 0;

@@ -1,4 +1,4 @@
-//! Issue 5, point 6: the database becomes unusable under a running gateway
+//! The database becomes unusable under a running gateway
 //! and then usable again.
 //!
 //! - another program holds the database locked (`BEGIN EXCLUSIVE`) past

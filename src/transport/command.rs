@@ -250,7 +250,10 @@ mod tests {
 
         let error = transport.send(&message()).await.unwrap_err();
 
-        assert!(error.reason().contains("did not finish within 1 s"), "{error}");
+        assert!(
+            error.reason().contains("did not finish within 1 s"),
+            "{error}"
+        );
         assert_stops(&pid_file).await;
     }
 
