@@ -69,7 +69,7 @@ impl KeyCache {
             return Ok(key);
         }
 
-        let rows = store.read(|conn| keys::with_display_prefix(conn, prefix))?;
+        let rows = store.read_in_task(|conn| keys::with_display_prefix(conn, prefix))?;
         let row = rows
             .into_iter()
             .filter(|row| row.revoked_at.is_none())

@@ -130,7 +130,7 @@ impl Gateway {
 
     /// Action `id` if it belongs to `key` and the key is still live.
     pub fn action_for_key(&self, key: &AgentKey, id: &str) -> Result<ActionRow, Error> {
-        let (live, action) = self.store.read(|conn| {
+        let (live, action) = self.store.read_in_task(|conn| {
             let live = key_rows::get(conn, &key.id)?.is_some_and(|k| k.revoked_at.is_none());
             Ok((live, actions::get(conn, id)?))
         })?;
@@ -169,7 +169,9 @@ impl Gateway {
 
     /// Pending and flagged actions, newest first.
     pub fn queue(&self, limit: u32) -> Result<Vec<ActionRow>, Error> {
-        Ok(self.store.read(|conn| actions::list_open(conn, limit))?)
+        Ok(self
+            .store
+            .read_in_task(|conn| actions::list_open(conn, limit))?)
     }
 
     /// Decided actions, newest decision first.
@@ -269,14 +271,15 @@ impl Gateway {
     }
 
     fn pending_count(&self) -> Result<u64, Error> {
-        let mut cached = self.pending_count.lock().unwrap_or_else(|p| p.into_inner());
-        if let Some((at, count)) = *cached {
-            if at.elapsed() < PENDING_COUNT_TTL {
-                return Ok(count);
-            }
+        let cached = *self.pending_count.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((_, count)) = cached.filter(|(at, _)| at.elapsed() < PENDING_COUNT_TTL) {
+            return Ok(count);
         }
-        let count = self.store.read(actions::count_open)?;
-        *cached = Some((Instant::now(), count));
+        // Counted without the lock held: a slow count must not hold up
+        // other health checks, which may count too.
+        let count = self.store.read_in_task(actions::count_open)?;
+        *self.pending_count.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some((Instant::now(), count));
         Ok(count)
     }
 

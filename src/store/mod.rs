@@ -119,25 +119,32 @@ impl Store {
 
     /// Runs `work` on a read-only connection on the calling thread.
     ///
-    /// A read can wait up to the busy timeout for another program's lock,
-    /// so on a worker thread of a multi-threaded tokio runtime the worker's
-    /// other tasks are first handed to another thread: a stuck read then
-    /// holds up only its own request, never the server.
+    /// A read can wait up to the busy timeout for another program's lock:
+    /// from async code, use [`Store::read_in_task`] instead.
     pub fn read<T>(
         &self,
         work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
     ) -> Result<T, StoreError> {
-        let read = || {
-            self.readers
-                .with(|conn| work(conn))
-                .map_err(|cause| StoreError::sqlite("reading", &self.path, cause))
-        };
+        self.readers
+            .with(|conn| work(conn))
+            .map_err(|cause| StoreError::sqlite("reading", &self.path, cause))
+    }
+
+    /// [`Store::read`] for async code: on a worker thread of a
+    /// multi-threaded tokio runtime the worker's other tasks are first
+    /// handed to another thread, so a read stuck behind a lock holds up
+    /// only its own task, never the server. The hand-off costs a thread
+    /// switch, so hot paths avoid reads altogether.
+    pub fn read_in_task<T>(
+        &self,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T>,
+    ) -> Result<T, StoreError> {
         let on_async_worker = tokio::runtime::Handle::try_current()
             .is_ok_and(|handle| handle.runtime_flavor() == RuntimeFlavor::MultiThread);
         if on_async_worker {
-            tokio::task::block_in_place(read)
+            tokio::task::block_in_place(|| self.read(work))
         } else {
-            read()
+            self.read(work)
         }
     }
 }

@@ -3,6 +3,8 @@
 
 use crate::clock;
 use crate::store::deliveries::{self, AttemptRow, AttemptVerdict, DeliveryRow};
+use rusqlite::Connection;
+
 use crate::store::{keys, KeyRow, Store, StoreError};
 
 use super::schedule::RetryPolicy;
@@ -17,18 +19,34 @@ pub struct Outcome {
     pub verdict: AttemptVerdict,
 }
 
-/// Attempts delivery `id`, already claimed by `holder`, and records it.
-/// `None` if the delivery no longer exists or is not pending.
+/// A claimed delivery with the key whose secret signs it.
+#[derive(Clone, Debug)]
+pub struct Claimed {
+    pub delivery: DeliveryRow,
+    pub key: KeyRow,
+}
+
+/// Delivery `id` with its key, if it is still pending. Called in the write
+/// that claims it, so sending one never needs a read of its own.
+pub fn load_claimed(conn: &Connection, id: &str) -> rusqlite::Result<Option<Claimed>> {
+    let Some(delivery) = deliveries::get(conn, id)? else {
+        return Ok(None);
+    };
+    if delivery.status != "pending" {
+        return Ok(None);
+    }
+    Ok(keys::get(conn, &delivery.key_id)?.map(|key| Claimed { delivery, key }))
+}
+
+/// Attempts a delivery claimed by `holder`, and records what happened.
 pub async fn attempt(
     store: &Store,
     sender: &Sender,
     policy: &RetryPolicy,
     holder: &str,
-    id: &str,
-) -> Result<Option<Outcome>, StoreError> {
-    let Some((delivery, key)) = load(store, id)? else {
-        return Ok(None);
-    };
+    claimed: Claimed,
+) -> Result<Outcome, StoreError> {
+    let Claimed { delivery, key } = claimed;
     let attempt = delivery.attempts + 1;
 
     let response = sender.attempt(&request(&delivery, &key)).await;
@@ -49,19 +67,7 @@ pub async fn attempt(
         verdict,
     };
     log(&outcome);
-    Ok(Some(outcome))
-}
-
-fn load(store: &Store, id: &str) -> Result<Option<(DeliveryRow, KeyRow)>, StoreError> {
-    store.read(|conn| {
-        let Some(delivery) = deliveries::get(conn, id)? else {
-            return Ok(None);
-        };
-        if delivery.status != "pending" {
-            return Ok(None);
-        }
-        Ok(keys::get(conn, &delivery.key_id)?.map(|key| (delivery, key)))
-    })
+    Ok(outcome)
 }
 
 fn request(delivery: &DeliveryRow, key: &KeyRow) -> Request {

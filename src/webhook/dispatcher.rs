@@ -8,7 +8,7 @@ use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
 
-use super::attempt;
+use super::attempt::{self, Claimed};
 use super::doorbell::Doorbell;
 use super::liveness::{self, HEARTBEAT_INTERVAL};
 use super::sender::Sender;
@@ -126,29 +126,38 @@ impl Dispatcher {
             if room == 0 {
                 return Ok(self.settings.idle_poll);
             }
-            let claimed = self.claim(room).await?;
-            let full = claimed.len() == room;
-            for id in claimed {
-                self.start(id).await;
+            let (claimed, count) = self.claim(room).await?;
+            for delivery in claimed {
+                self.start(delivery).await;
             }
+            let full = count == room;
             if !full {
                 return self.until_next_due();
             }
         }
     }
 
-    async fn claim(&self, room: usize) -> Result<Vec<String>, StoreError> {
+    /// Claims up to `room` due deliveries, loaded for sending; also returns
+    /// how many were claimed (one may have vanished since).
+    async fn claim(&self, room: usize) -> Result<(Vec<Claimed>, usize), StoreError> {
         let holder = self.id.clone();
         let now = chrono::Utc::now();
         let lease_until = clock::format_time(now + self.settings.lease());
         let now = clock::format_time(now);
         let limit = u32::try_from(room).unwrap_or(u32::MAX);
         self.store
-            .write(move |conn| deliveries::claim_due(conn, &holder, &now, &lease_until, limit))
+            .write(move |conn| {
+                let ids = deliveries::claim_due(conn, &holder, &now, &lease_until, limit)?;
+                let mut claimed = Vec::with_capacity(ids.len());
+                for id in &ids {
+                    claimed.extend(attempt::load_claimed(conn, id)?);
+                }
+                Ok((claimed, ids.len()))
+            })
             .await
     }
 
-    async fn start(&self, id: String) {
+    async fn start(&self, claimed: Claimed) {
         let Ok(permit) = self.permits.clone().acquire_owned().await else {
             return;
         };
@@ -156,7 +165,8 @@ impl Dispatcher {
         let (policy, wake) = (self.settings.retry.clone(), self.wake.clone());
         let holder = self.id.clone();
         tokio::spawn(async move {
-            if let Err(error) = attempt::attempt(&store, &sender, &policy, &holder, &id).await {
+            let id = claimed.delivery.id.clone();
+            if let Err(error) = attempt::attempt(&store, &sender, &policy, &holder, claimed).await {
                 tracing::warn!(delivery_id = %id, %error, "could not record webhook attempt");
             }
             drop(permit);
@@ -165,7 +175,7 @@ impl Dispatcher {
     }
 
     fn until_next_due(&self) -> Result<Duration, StoreError> {
-        let next = self.store.read(deliveries::next_due_at)?;
+        let next = self.store.read_in_task(deliveries::next_due_at)?;
         let Some(next) = next.as_deref().and_then(clock::parse_time) else {
             return Ok(self.settings.idle_poll);
         };

@@ -50,16 +50,19 @@ pub async fn attempt_now(store: &Store, settings: &Settings, id: &str) -> Result
     let (owned, now) = (id.to_string(), clock::format_time(now));
     let claimer = holder.clone();
     let claimed = store
-        .write(move |conn| deliveries::claim_one(conn, &owned, &claimer, &now, &lease_until))
+        .write(move |conn| {
+            if !deliveries::claim_one(conn, &owned, &claimer, &now, &lease_until)? {
+                return Ok(None);
+            }
+            attempt::load_claimed(conn, &owned)
+        })
         .await?;
-    if !claimed {
+    let Some(claimed) = claimed else {
         return Ok(Handoff::Busy);
-    }
+    };
 
     let sender = Sender::new(settings.timeout)
         .map_err(|e| Error::Internal(format!("cannot build the webhook HTTP client: {e}")))?;
-    match attempt::attempt(store, &sender, &settings.retry, &holder, id).await? {
-        Some(outcome) => Ok(Handoff::Attempted(Box::new(outcome))),
-        None => Ok(Handoff::Busy),
-    }
+    let outcome = attempt::attempt(store, &sender, &settings.retry, &holder, claimed).await?;
+    Ok(Handoff::Attempted(Box::new(outcome)))
 }

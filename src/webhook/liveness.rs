@@ -38,7 +38,7 @@ pub enum State {
 /// Dispatchers other than `me` that are alive.
 pub fn live(store: &Store, me: Option<&str>) -> Result<Vec<DispatcherRow>, StoreError> {
     let here = crate::process::pid_namespace();
-    let all = store.read(dispatchers::all)?;
+    let all = store.read_in_task(dispatchers::all)?;
     Ok(all
         .into_iter()
         .filter(|d| Some(d.id.as_str()) != me && state(d, here.as_deref()) == State::Alive)
@@ -52,7 +52,7 @@ pub fn live(store: &Store, me: Option<&str>) -> Result<Vec<DispatcherRow>, Store
 pub async fn reap(store: &Store, me: &str) -> Result<usize, StoreError> {
     let here = crate::process::pid_namespace();
     let mut released = 0;
-    for other in store.read(dispatchers::all)? {
+    for other in store.read_in_task(dispatchers::all)? {
         if other.id == me {
             continue;
         }
