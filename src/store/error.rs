@@ -26,9 +26,10 @@ pub enum StoreError {
     },
 
     #[error(
-        "migrating database {path} to schema version {version} ({file}) failed: {reason}{}. \
+        "migrating database {path} to schema version {version} ({file}) failed: {}{}. \
          The database was left unchanged at version {from}; free space or unlock it if that is \
          the reason, else restore a backup of the data directory or report this message",
+        sqlite_message(cause),
         fix_for(cause)
     )]
     Migration {
@@ -36,8 +37,7 @@ pub enum StoreError {
         version: i64,
         file: &'static str,
         from: i64,
-        reason: String,
-        /// Not a `#[source]`: `reason` already says what it would.
+        /// Not a `#[source]`: the message already says it.
         cause: Box<rusqlite::Error>,
     },
 
@@ -62,6 +62,15 @@ fn fix_for(source: &rusqlite::Error) -> &'static str {
     }
 }
 
+/// SQLite's own message: for a statement it could not run, rusqlite's would
+/// repeat the whole migration file.
+fn sqlite_message(cause: &rusqlite::Error) -> String {
+    match cause {
+        rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
+        other => other.to_string(),
+    }
+}
+
 impl StoreError {
     pub(crate) fn sqlite(action: &'static str, path: &Path, cause: rusqlite::Error) -> Self {
         StoreError::Sqlite {
@@ -72,24 +81,18 @@ impl StoreError {
     }
 
     /// Migration `migration` of the database at `path`, at version `from`,
-    /// failed with `source`.
+    /// failed with `cause`.
     pub(crate) fn migration(
         path: &Path,
         migration: &super::migrate::Migration,
         from: i64,
         cause: rusqlite::Error,
     ) -> Self {
-        // SQLite's message alone: rusqlite's own would repeat the whole file.
-        let reason = match &cause {
-            rusqlite::Error::SqlInputError { msg, .. } => msg.clone(),
-            other => other.to_string(),
-        };
         StoreError::Migration {
             path: path.to_path_buf(),
             version: migration.version,
             file: migration.name,
             from,
-            reason,
             cause: Box::new(cause),
         }
     }
