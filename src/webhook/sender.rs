@@ -61,7 +61,7 @@ impl Response {
                 .is_some_and(|code| (200..300).contains(&code))
     }
 
-    fn refused(error: String, latency: Duration) -> Response {
+    fn failed(error: String, latency: Duration) -> Response {
         Response {
             status_code: None,
             latency,
@@ -104,13 +104,13 @@ impl Sender {
     pub async fn attempt(&self, request: &Request) -> Response {
         let started = Instant::now();
         if let Err(refusal) = refuse_before_sending(request) {
-            return Response::refused(refusal, started.elapsed());
+            return Response::failed(refusal, started.elapsed());
         }
         let result = self.post(request).await;
         let latency = started.elapsed();
         match result {
             Ok(response) => read_response(response, latency).await,
-            Err(error) => Response::refused(describe(&error), latency),
+            Err(error) => Response::failed(describe(&error), latency),
         }
     }
 
