@@ -13,9 +13,14 @@ pub fn exists(pid: u32) -> bool {
 
 /// Names the space process ids live in: the same pid means the same process
 /// only between two callers that return the same name. `None` when this
-/// cannot be told, and then no pid should be trusted.
+/// cannot be told, and then no pid should be trusted. Found once per process.
+pub fn pid_namespace() -> Option<&'static str> {
+    static NAMESPACE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();
+    NAMESPACE.get_or_init(find_pid_namespace).as_deref()
+}
+
 #[cfg(target_os = "linux")]
-pub fn pid_namespace() -> Option<String> {
+fn find_pid_namespace() -> Option<String> {
     // A pid namespace (one per container) is only unique within one boot.
     let boot = std::fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
     let namespace = std::fs::read_link("/proc/self/ns/pid").ok()?;
@@ -24,7 +29,7 @@ pub fn pid_namespace() -> Option<String> {
 
 /// Without pid namespaces, the host name says which machine's pids these are.
 #[cfg(all(unix, not(target_os = "linux")))]
-pub fn pid_namespace() -> Option<String> {
+fn find_pid_namespace() -> Option<String> {
     let mut name = [0u8; 256];
     // SAFETY: the buffer is valid for its whole length, which is passed.
     let result = unsafe { libc::gethostname(name.as_mut_ptr().cast(), name.len()) };
@@ -33,7 +38,7 @@ pub fn pid_namespace() -> Option<String> {
 }
 
 #[cfg(not(unix))]
-pub fn pid_namespace() -> Option<String> {
+fn find_pid_namespace() -> Option<String> {
     None
 }
 

@@ -8,13 +8,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::Config;
 use crate::gateway::Gateway;
 use crate::paths::DataDir;
-use crate::store::{Store, StoreError};
+use crate::store::Store;
 use crate::transport::Transports;
 use crate::webhook::Dispatcher;
 
@@ -74,19 +73,13 @@ pub async fn run(data: &DataDir, config: &Config, bind: SocketAddr) -> anyhow::R
 
     shutdown.cancel();
     sweeper.abort();
-    wait_for_dispatcher(delivering).await;
+    // Waits for the dispatcher to hand back its leases.
+    if let Err(error) = delivering.await {
+        tracing::warn!(%error, "webhook dispatcher task failed");
+    }
     let took = stopping.get().map(Instant::elapsed).unwrap_or_default();
     tracing::info!(shutdown_ms = took.as_millis(), "gateway stopped");
     Ok(())
-}
-
-/// Waits for the webhook dispatcher to hand back its leases and stop.
-async fn wait_for_dispatcher(delivering: JoinHandle<Result<(), StoreError>>) {
-    match delivering.await {
-        Ok(Err(error)) => tracing::warn!(%error, "webhook dispatcher stopped with an error"),
-        Err(error) => tracing::warn!(%error, "webhook dispatcher task failed"),
-        Ok(Ok(())) => {}
-    }
 }
 
 /// Periodically fails sends abandoned by a process that died.

@@ -183,27 +183,7 @@ impl Headless {
             );
             thread::sleep(POLL);
         }
-        // Its dispatcher registers a moment after it listens; a console
-        // started before that could not tell it serves this database.
-        while !headless.registered(setup.dir.path()) {
-            assert!(
-                start.elapsed() < DEADLINE,
-                "the headless server's dispatcher never registered"
-            );
-            thread::sleep(POLL);
-        }
         headless
-    }
-
-    /// Whether this server's dispatcher is registered on the database in `dir`.
-    fn registered(&self, dir: &Path) -> bool {
-        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
-        let Ok(db) = rusqlite::Connection::open_with_flags(dir.join("gateway.db"), flags) else {
-            return false;
-        };
-        let sql = "SELECT count(*) FROM dispatchers WHERE pid = ?1";
-        let count: rusqlite::Result<u32> = db.query_row(sql, [self.0.id()], |row| row.get(0));
-        count.is_ok_and(|n| n > 0)
     }
 }
 

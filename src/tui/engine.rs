@@ -71,11 +71,7 @@ fn spawn_dispatcher(
     dispatcher: Dispatcher,
     shutdown: CancellationToken,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
-        if let Err(error) = dispatcher.run(shutdown).await {
-            tracing::warn!(%error, "webhook dispatcher stopped with an error");
-        }
-    })
+    tokio::spawn(dispatcher.run(shutdown))
 }
 
 async fn serve_api(

@@ -14,22 +14,11 @@ use crate::store::{dispatchers, Store};
 /// How long the health endpoint gets to answer.
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-/// A server starts listening a moment before its dispatcher registers on
-/// the database, so a listener not found among them is looked for this
-/// many times, this far apart, before it is judged to be on another one.
-const LOOKS: u32 = 10;
-const LOOK_AGAIN: Duration = Duration::from_millis(300);
-
-/// Finds out who listens on `bind`.
+/// Finds out who listens on `bind`. A serving process registers its
+/// dispatcher before it listens, so one that answers is already listed.
 pub async fn find(bind: SocketAddr, store: Arc<Store>) -> PortHolder {
     if !answers_as_gateway(bind).await {
         return PortHolder::OtherProgram;
-    }
-    for _ in 1..LOOKS {
-        match look_up(bind.port(), &store).await {
-            Lookup::NotOurs => tokio::time::sleep(LOOK_AGAIN).await,
-            found => return found.holder(),
-        }
     }
     look_up(bind.port(), &store).await.holder()
 }

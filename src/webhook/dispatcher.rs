@@ -71,15 +71,13 @@ impl Dispatcher {
         self.wake.clone()
     }
 
-    /// Runs until `shutdown` is cancelled, then releases its leases.
+    /// Runs until `shutdown` is cancelled, then releases its leases. Call
+    /// [`Dispatcher::register`] first, so one-shot commands see it at once.
     ///
     /// Delivery starts even if the database cannot be written to yet: the
     /// heartbeat, which one-shot commands look for, registers this
     /// dispatcher as soon as it can, and claims fail until then.
-    pub async fn run(mut self, shutdown: CancellationToken) -> Result<(), StoreError> {
-        if self.doorbell.is_none() {
-            self.register().await;
-        }
+    pub async fn run(mut self, shutdown: CancellationToken) {
         let me = self.me();
         let port = me.doorbell_port;
         let doorbell = self.doorbell.take();
@@ -104,7 +102,6 @@ impl Dispatcher {
 
         heartbeat.abort();
         self.stop().await;
-        Ok(())
     }
 
     /// This dispatcher's registry row, with a heartbeat of now.
@@ -112,7 +109,7 @@ impl Dispatcher {
         DispatcherRow {
             id: self.id.clone(),
             pid: std::process::id(),
-            pid_namespace: crate::process::pid_namespace(),
+            pid_namespace: crate::process::pid_namespace().map(str::to_string),
             doorbell_port: self.doorbell.as_ref().and_then(Doorbell::port),
             heartbeat_at: clock::now_text(),
         }
@@ -214,11 +211,18 @@ async fn rung(doorbell: Option<&Doorbell>) {
     }
 }
 
-/// Registers this dispatcher and keeps its heartbeat fresh, and clears out
-/// dead peers, waking the dispatcher for any deliveries they held.
+/// Clears out dead peers, waking the dispatcher for any deliveries they
+/// held, and keeps this dispatcher's heartbeat fresh (re-registering it if
+/// its row was cleared). [`Dispatcher::register`] wrote the first one.
 async fn keep_alive(store: Arc<Store>, me: DispatcherRow, wake: Arc<Notify>) {
     let mut ticks = tokio::time::interval(HEARTBEAT_INTERVAL);
+    ticks.tick().await;
     loop {
+        match liveness::reap(&store, &me.id).await {
+            Ok(0) => {}
+            Ok(_) => wake.notify_one(),
+            Err(error) => tracing::warn!(%error, "could not clear dead dispatchers"),
+        }
         ticks.tick().await;
         let row = DispatcherRow {
             heartbeat_at: clock::now_text(),
@@ -230,11 +234,6 @@ async fn keep_alive(store: Arc<Store>, me: DispatcherRow, wake: Arc<Notify>) {
         {
             tracing::warn!(%error, "dispatcher heartbeat failed; one-shot commands will not \
                 see this gateway until it succeeds");
-        }
-        match liveness::reap(&store, &me.id).await {
-            Ok(0) => {}
-            Ok(_) => wake.notify_one(),
-            Err(error) => tracing::warn!(%error, "could not clear dead dispatchers"),
         }
     }
 }

@@ -41,7 +41,7 @@ pub fn live(store: &Store, me: Option<&str>) -> Result<Vec<DispatcherRow>, Store
     let all = store.read_in_task(dispatchers::all)?;
     Ok(all
         .into_iter()
-        .filter(|d| Some(d.id.as_str()) != me && state(d, here.as_deref()) == State::Alive)
+        .filter(|d| Some(d.id.as_str()) != me && state(d, here) == State::Alive)
         .collect())
 }
 
@@ -56,7 +56,7 @@ pub async fn reap(store: &Store, me: &str) -> Result<usize, StoreError> {
         if other.id == me {
             continue;
         }
-        match state(&other, here.as_deref()) {
+        match state(&other, here) {
             State::Dead => released += release_and_forget(store, other.id).await?,
             State::Silent { forget: true } => forget(store, other.id).await?,
             State::Alive | State::Silent { forget: false } => {}
