@@ -12,7 +12,7 @@ mod common;
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 
-use common::netns::{self, Netns};
+use common::netns::Netns;
 use common::{eventually, sms, Endpoint, Reply, TestDir};
 use serde_json::Value;
 
@@ -131,7 +131,7 @@ async fn admin_endpoints_answer_ipv4_and_ipv6_loopback_when_bound_to_the_ipv6_wi
         return;
     };
     let Some(inside_v6) = netns.inside_v6 else {
-        netns::skipped("the kernel gives the test's network namespace no IPv6");
+        common::skip::announce("the kernel gives the test's network namespace no IPv6");
         return;
     };
     let dir = TestDir::new();

@@ -12,6 +12,9 @@
 //! Each test has its own tmux server (`-S` socket in its temp dir), so tests
 //! run in parallel.
 
+#[path = "common/skip.rs"]
+mod skip;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -33,21 +36,17 @@ const WIDTH: &str = "100";
 const HEIGHT: &str = "30";
 
 /// Whether the tests can run here; fails loudly on CI, where they must.
-fn tmux_available(test: &str) -> bool {
+fn tmux_available() -> bool {
     let found = Command::new("tmux")
         .arg("-V")
         .output()
         .is_ok_and(|out| out.status.success());
-    if found {
-        return true;
+    if !found {
+        skip::skip_or_fail(
+            "tmux is not installed: install it (apt-get install tmux); .ci/run does",
+        );
     }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "tmux is not installed, and CI must run the console's end-to-end tests: \
-         install it (apt-get install tmux); .ci/run does"
-    );
-    eprintln!("\n*** SKIPPED {test}: tmux is not installed. Install tmux to run it. ***\n");
-    false
+    found
 }
 
 /// A tmux server of its own with one session, killed when dropped.
@@ -471,7 +470,7 @@ fn set_webhook(console: &Console, url: &str) {
 
 #[test]
 fn queue_approve_webhook_and_quit_in_a_real_terminal() {
-    if !tmux_available("queue_approve_webhook_and_quit_in_a_real_terminal") {
+    if !tmux_available() {
         return;
     }
     let receiver = Receiver::start();
@@ -515,7 +514,7 @@ fn queue_approve_webhook_and_quit_in_a_real_terminal() {
 
 #[test]
 fn sigterm_restores_the_terminal_and_exits_0() {
-    if !tmux_available("sigterm_restores_the_terminal_and_exits_0") {
+    if !tmux_available() {
         return;
     }
     let console = Console::start();
@@ -532,7 +531,7 @@ fn sigterm_restores_the_terminal_and_exits_0() {
 
 #[test]
 fn a_panic_in_the_console_gives_the_terminal_back_with_the_message() {
-    if !tmux_available("a_panic_in_the_console_gives_the_terminal_back_with_the_message") {
+    if !tmux_available() {
         return;
     }
     // No backtrace, so the message itself stays on the 30-line screen.
@@ -567,7 +566,7 @@ fn a_panic_in_the_console_gives_the_terminal_back_with_the_message() {
 
 #[test]
 fn esc_closes_help_and_ctrl_c_quits_from_it() {
-    if !tmux_available("esc_closes_help_and_ctrl_c_quits_from_it") {
+    if !tmux_available() {
         return;
     }
     let console = Console::start();
@@ -590,7 +589,7 @@ fn esc_closes_help_and_ctrl_c_quits_from_it() {
 
 #[test]
 fn beside_a_headless_server_the_console_follows_the_shared_database() {
-    if !tmux_available("beside_a_headless_server_the_console_follows_the_shared_database") {
+    if !tmux_available() {
         return;
     }
     let setup = setup();
@@ -630,7 +629,7 @@ fn beside_a_headless_server_the_console_follows_the_shared_database() {
 
 #[test]
 fn the_console_redraws_to_fit_a_resized_terminal() {
-    if !tmux_available("the_console_redraws_to_fit_a_resized_terminal") {
+    if !tmux_available() {
         return;
     }
     let console = Console::start();
@@ -658,7 +657,7 @@ fn the_console_redraws_to_fit_a_resized_terminal() {
 
 #[test]
 fn a_gateway_on_another_database_holding_the_port_is_named_as_such() {
-    if !tmux_available("a_gateway_on_another_database_holding_the_port_is_named_as_such") {
+    if !tmux_available() {
         return;
     }
     let elsewhere = setup();
@@ -681,7 +680,7 @@ fn a_gateway_on_another_database_holding_the_port_is_named_as_such() {
 
 #[test]
 fn a_port_held_by_another_program_is_named_as_such() {
-    if !tmux_available("a_port_held_by_another_program_is_named_as_such") {
+    if !tmux_available() {
         return;
     }
     let setup = setup();
@@ -717,7 +716,7 @@ fn hold_sms_until(dir: &Path, gate: &Path) {
 
 #[test]
 fn a_slow_send_runs_in_the_background_and_shows_its_outcome() {
-    if !tmux_available("a_slow_send_runs_in_the_background_and_shows_its_outcome") {
+    if !tmux_available() {
         return;
     }
     let setup = setup();

@@ -23,12 +23,7 @@ const LARGE: (u16, u16) = (120, 40);
 
 /// Draws `app` once at its size.
 fn draw(app: &App) -> Buffer {
-    let (width, height) = app.size;
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("a test terminal");
-    terminal
-        .draw(|frame| view::render(app, frame))
-        .expect("drawing never fails on a test backend");
-    terminal.backend().buffer().clone()
+    draw_with_cursor(app).0
 }
 
 /// Draws `app` once; returns the screen and where the terminal cursor is

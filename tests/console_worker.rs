@@ -35,6 +35,13 @@ async fn gateway(dir: &std::path::Path) -> Arc<Gateway> {
     gateway
 }
 
+/// A worker over `gateway`, and where its answers arrive.
+fn worker(gateway: Arc<Gateway>) -> (Worker, mpsc::UnboundedReceiver<Action>) {
+    let (results, answers) = mpsc::unbounded_channel();
+    let worker = Worker::new(gateway, Config::default().webhooks.settings(), results);
+    (worker, answers)
+}
+
 fn queue_fetch(generation: u64, filter: &str) -> Command {
     Command::FetchQueue {
         generation,
@@ -67,12 +74,7 @@ fn queue_generations(actions: &[Action]) -> Vec<u64> {
 #[tokio::test(flavor = "current_thread")]
 async fn a_burst_of_queue_fetches_runs_the_first_and_the_last_only() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let (results, mut answers) = mpsc::unbounded_channel();
-    let worker = Worker::new(
-        gateway(dir.path()).await,
-        Config::default().webhooks.settings(),
-        results,
-    );
+    let (worker, mut answers) = worker(gateway(dir.path()).await);
 
     // No await between the calls: on this one-thread runtime none of them
     // starts before all are offered, as when keys arrive faster than scans.
@@ -93,12 +95,7 @@ async fn a_burst_of_queue_fetches_runs_the_first_and_the_last_only() {
 #[tokio::test(flavor = "current_thread")]
 async fn reads_of_different_lists_do_not_replace_each_other() {
     let dir = tempfile::tempdir().expect("a temp dir");
-    let (results, mut answers) = mpsc::unbounded_channel();
-    let worker = Worker::new(
-        gateway(dir.path()).await,
-        Config::default().webhooks.settings(),
-        results,
-    );
+    let (worker, mut answers) = worker(gateway(dir.path()).await);
 
     worker.run(queue_fetch(1, ""));
     worker.run(Command::FetchKeys { generation: 2 });
@@ -154,12 +151,7 @@ async fn the_queue_is_fetched_around_the_selected_message_wherever_it_moved() {
     let key = gateway.add_key("mail-bot").await.expect("a key").plaintext;
     let oldest = send(&gateway, &key, "one").await;
     let middle = send(&gateway, &key, "two").await;
-    let (results, mut answers) = mpsc::unbounded_channel();
-    let worker = Worker::new(
-        gateway.clone(),
-        Config::default().webhooks.settings(),
-        results,
-    );
+    let (worker, mut answers) = worker(gateway.clone());
 
     let (index, _, _) = fetch_around(&worker, &mut answers, &middle, &[]).await;
     assert_eq!(index, 0, "nothing is newer than the middle one yet");

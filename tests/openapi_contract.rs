@@ -762,13 +762,18 @@ async fn in_process_answer(error: contactcmd::gateway::Error) -> Answer {
         .to_str()
         .map(media_type)
         .expect("a content type");
+    let headers = response
+        .headers()
+        .keys()
+        .map(|name| name.as_str().to_string())
+        .collect();
     let body = axum::body::to_bytes(response.into_body(), usize::MAX)
         .await
         .expect("read the body");
     Answer {
         status,
         content_type,
-        headers: BTreeSet::new(),
+        headers,
         body: body.to_vec(),
     }
 }

@@ -39,7 +39,7 @@ enum Verdict {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_approvals_over_http_and_the_cli_send_exactly_once() {
     let gateway = CountingGateway::start().await;
-    gateway.release_sends();
+    gateway.held.release();
     let id = gateway.queue_one().await;
 
     let verdicts = gateway.race(&id, |_| Decision::Approve).await;
@@ -47,7 +47,7 @@ async fn concurrent_approvals_over_http_and_the_cli_send_exactly_once() {
     assert_one_winner(&verdicts);
     assert_eq!(gateway.status_of(&id).await, "sent");
     assert_eq!(
-        gateway.sends(),
+        gateway.held.started(),
         [id],
         "the message was not sent exactly once"
     );
@@ -56,7 +56,7 @@ async fn concurrent_approvals_over_http_and_the_cli_send_exactly_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_approvals_and_denials_decide_exactly_once() {
     let gateway = CountingGateway::start().await;
-    gateway.release_sends();
+    gateway.held.release();
     let id = gateway.queue_one().await;
     let alternate = |i: usize| [Decision::Approve, Decision::Deny][i % 2];
 
@@ -65,11 +65,14 @@ async fn concurrent_approvals_and_denials_decide_exactly_once() {
     match assert_one_winner(&verdicts) {
         Decision::Approve => {
             assert_eq!(gateway.status_of(&id).await, "sent");
-            assert_eq!(gateway.sends(), [id]);
+            assert_eq!(gateway.held.started(), [id]);
         }
         Decision::Deny => {
             assert_eq!(gateway.status_of(&id).await, "denied");
-            assert!(gateway.sends().is_empty(), "a denied message was sent");
+            assert!(
+                gateway.held.started().is_empty(),
+                "a denied message was sent"
+            );
         }
     }
 }
@@ -92,7 +95,7 @@ async fn approvals_during_a_held_send_are_refused(first: Way) {
     let id = gateway.queue_one().await;
     let winner = tokio::spawn(gateway.decider(first, id.clone(), Decision::Approve));
     eventually("the first approval's send to start", || async {
-        (gateway.sends().len() == 1).then_some(())
+        (gateway.held.started().len() == 1).then_some(())
     })
     .await;
 
@@ -100,9 +103,9 @@ async fn approvals_during_a_held_send_are_refused(first: Way) {
     // for one rather than wait for deciders that cannot finish.
     let verdicts = tokio::select! {
         verdicts = gateway.race(&id, |_| Decision::Approve) => verdicts,
-        () = gateway.second_send() => panic!("a second send started: {:?}", gateway.sends()),
+        () = gateway.second_send() => panic!("a second send started: {:?}", gateway.held.started()),
     };
-    gateway.release_sends();
+    gateway.held.release();
     let first_verdict = winner.await.expect("first approval");
 
     assert_eq!(first_verdict, Verdict::Won(Decision::Approve));
@@ -115,7 +118,7 @@ async fn approvals_during_a_held_send_are_refused(first: Way) {
         "not refused as already approved: {during:?}"
     );
     assert_eq!(gateway.status_of(&id).await, "sent");
-    assert_eq!(gateway.sends(), [id]);
+    assert_eq!(gateway.held.started(), [id]);
 }
 
 /// A gateway with one key whose SMS transport notes each send and holds it
@@ -147,19 +150,9 @@ impl CountingGateway {
         self.server.queue_message(&self.key, &message).await
     }
 
-    /// Lets held sends finish, and later ones run without waiting.
-    fn release_sends(&self) {
-        self.held.release();
-    }
-
-    /// Action ids the transport was run for, one per send.
-    fn sends(&self) -> Vec<String> {
-        self.held.started()
-    }
-
     /// Completes once the transport has been started a second time.
     async fn second_send(&self) {
-        while self.sends().len() < 2 {
+        while self.held.started().len() < 2 {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }
     }
@@ -205,7 +198,7 @@ impl Drop for CountingGateway {
     /// Lets any send still held finish, so a failed test leaves no
     /// transport waiting out its bound.
     fn drop(&mut self) {
-        self.release_sends();
+        self.held.release();
     }
 }
 

@@ -316,6 +316,10 @@ async fn an_http_approval_whose_client_hangs_up_still_finishes_the_send() {
         .expect("send the approval");
     held.wait_for(1).await;
     drop(client);
+    // Time for the server to see the client gone, and cancel whatever runs
+    // inside the request, before the send may finish. Waiting longer can
+    // only slow this test, never make it pass wrongly.
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     held.release();
 
     let status = common::eventually("the send to finish", || async {

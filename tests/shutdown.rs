@@ -109,34 +109,18 @@ async fn approve_in_flight(
 
 #[tokio::test]
 async fn sigterm_stops_accepting_lets_the_request_in_flight_finish_and_exits_0() {
-    let dir = TestDir::new();
-    let gate = dir.scratch("send-may-finish");
-    dir.write_config(&gated_transport(&gate));
-    let mut server = dir.start_server();
-    let approving = approve_in_flight(&dir, &server).await;
-
-    let signalled = Instant::now();
-    server.signal(libc::SIGTERM);
-    eventually("the server to stop accepting", || async {
-        refuses_connections(server.address).then_some(())
-    })
-    .await;
-    assert!(
-        !approving.is_finished() && !server.has_exited(),
-        "the approval ended before the listener closed"
-    );
-    std::fs::write(&gate, b"").expect("open the gate");
-
-    let reply = approving.await.expect("approval task").ok();
-    assert_eq!(reply.data()["status"], "sent");
-    let status = server.wait_for_exit();
-    let took = signalled.elapsed();
-    assert!(status.success(), "exit status {status}");
-    assert_stopped_in_time("SIGTERM with an approval in flight", took, &server.stderr());
+    approval_in_flight_finishes_on(libc::SIGTERM, "SIGTERM").await;
 }
 
 #[tokio::test]
 async fn ctrl_c_lets_an_approval_in_flight_finish_and_exits_0() {
+    approval_in_flight_finishes_on(libc::SIGINT, "SIGINT").await;
+}
+
+/// Sends `signal` (called `name`) while an approval's send is held: the
+/// server stops accepting at once, lets the send finish, and exits 0 in
+/// time.
+async fn approval_in_flight_finishes_on(signal: libc::c_int, name: &str) {
     let dir = TestDir::new();
     let gate = dir.scratch("send-may-finish");
     dir.write_config(&gated_transport(&gate));
@@ -144,14 +128,14 @@ async fn ctrl_c_lets_an_approval_in_flight_finish_and_exits_0() {
     let approving = approve_in_flight(&dir, &server).await;
 
     let signalled = Instant::now();
-    server.signal(libc::SIGINT);
+    server.signal(signal);
     eventually("the server to stop accepting", || async {
         refuses_connections(server.address).then_some(())
     })
     .await;
     assert!(
         !approving.is_finished() && !server.has_exited(),
-        "the approval ended before Ctrl-C closed the listener"
+        "the approval ended before {name} closed the listener"
     );
     std::fs::write(&gate, b"").expect("open the gate");
 
@@ -160,7 +144,8 @@ async fn ctrl_c_lets_an_approval_in_flight_finish_and_exits_0() {
     let status = server.wait_for_exit();
     let took = signalled.elapsed();
     assert!(status.success(), "exit status {status}");
-    assert_stopped_in_time("SIGINT with an approval in flight", took, &server.stderr());
+    let what = format!("{name} with an approval in flight");
+    assert_stopped_in_time(&what, took, &server.stderr());
 }
 
 /// A transport that never finishes: it records its own pid and that of a

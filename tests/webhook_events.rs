@@ -252,8 +252,7 @@ async fn once_the_rotation_grace_is_over_only_the_new_secret_signs() {
         .await;
     let new = text(&rotated["signing_secret"]);
     // The 24 hours pass in the database, where the grace period is kept.
-    let path = hooked.gateway.path().join("gateway.db");
-    let conn = rusqlite::Connection::open(path).expect("open the database");
+    let conn = hooked.gateway.db_for_writing();
     conn.execute(
         "UPDATE api_keys SET previous_secret_expires_at = \
              strftime('%Y-%m-%dT%H:%M:%fZ', 'now', '-1 seconds')",
@@ -505,10 +504,9 @@ async fn a_host_name_is_resolved_through_the_guard_at_delivery_time() {
     // The server runs where /etc/hosts says what the names resolve to: one
     // name reaches the receiver, another points at the metadata address,
     // which set-time validation cannot see and delivery must refuse.
-    const TEST: &str = "a_host_name_is_resolved_through_the_guard_at_delivery_time";
     let hooked = Hooked::new(&Config::fast().retries(&[])).await;
     let hosts = "127.0.0.1 receiver.test\n169.254.169.254 sneaky.test\n";
-    let Some(server) = hooked.gateway.serve_with_hosts(hosts, TEST).await else {
+    let Some(server) = hooked.gateway.serve_with_hosts(hosts).await else {
         return;
     };
     let port = hooked.receiver.port();

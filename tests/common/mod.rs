@@ -12,6 +12,7 @@
 pub mod mounts;
 pub mod netns;
 pub mod openapi;
+pub mod skip;
 
 use std::io::{BufRead, BufReader, Read};
 use std::net::{IpAddr, SocketAddr};

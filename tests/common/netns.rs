@@ -11,7 +11,6 @@
 
 use std::fs::File;
 use std::future::Future;
-use std::io::Write;
 use std::net::{Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::os::fd::AsRawFd;
 use std::process::{Command, Output};
@@ -60,13 +59,9 @@ impl Netns {
         let Some(missing) = missing_prerequisite() else {
             return Some(Netns::create());
         };
-        let why = format!("needs a network namespace, but {missing}");
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "{} {why} (CI is set, so this fails instead of skipping)",
-            test_name()
-        );
-        skipped(&format!("{why}; run it as root with iproute2 installed"));
+        super::skip::skip_or_fail(&format!(
+            "needs a network namespace, but {missing}; run it as root with iproute2 installed"
+        ));
         None
     }
 
@@ -196,23 +191,9 @@ impl Drop for Netns {
     }
 }
 
-/// Prints a loud line that `cargo test` shows even for a passing test: it
-/// captures `eprintln!`, but not writes straight to standard error.
-pub fn skipped(why: &str) {
-    let line = format!("SKIPPED {}: {why}\n", test_name());
-    let _ = std::io::stderr().write_all(line.as_bytes());
-}
-
-/// The running test's name: libtest names each test's thread after it.
-fn test_name() -> String {
-    let current = std::thread::current();
-    current.name().unwrap_or("a test").to_string()
-}
-
 /// What keeps this machine from making a namespace, if anything.
 fn missing_prerequisite() -> Option<&'static str> {
-    // SAFETY: geteuid has no preconditions and cannot fail.
-    if unsafe { libc::geteuid() } != 0 {
+    if !super::skip::is_root() {
         return Some("the tests are not running as root");
     }
     if try_ip(&["-V"]).is_err() {

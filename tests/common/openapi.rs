@@ -81,6 +81,12 @@ impl Spec {
         Spec::parse(SPEC_FILE)
     }
 
+    /// The committed spec, parsed once per test binary.
+    pub fn committed_once() -> &'static Spec {
+        static SPEC: std::sync::OnceLock<Spec> = std::sync::OnceLock::new();
+        SPEC.get_or_init(Spec::committed)
+    }
+
     pub fn parse(text: &str) -> Spec {
         let doc: Value = serde_norway::from_str(text).expect("openapi.yaml is YAML");
         assert_eq!(doc["openapi"], "3.1.0", "the spec is OpenAPI 3.1");

@@ -8,6 +8,11 @@
 #![allow(dead_code)]
 
 pub mod receiver;
+// A test file that uses both harnesses loads this file twice, harmlessly:
+// it holds only functions.
+#[allow(clippy::duplicate_mod)]
+#[path = "../common/skip.rs"]
+pub mod skip;
 
 use std::future::Future;
 use std::path::{Path, PathBuf};
@@ -174,6 +179,22 @@ impl Gateway {
         self.dir.path()
     }
 
+    /// A read-only connection to the gateway's database.
+    pub fn db(&self) -> rusqlite::Connection {
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let path = self.path().join("gateway.db");
+        rusqlite::Connection::open_with_flags(path, flags).expect("open the database")
+    }
+
+    /// A connection for staging what no command of the binary would leave
+    /// behind; it waits for the gateway's own writes.
+    pub fn db_for_writing(&self) -> rusqlite::Connection {
+        let conn =
+            rusqlite::Connection::open(self.path().join("gateway.db")).expect("open the database");
+        conn.busy_timeout(DEADLINE).expect("set busy timeout");
+        conn
+    }
+
     /// Runs `contactcmd --data-dir DIR gateway <args>` to completion.
     pub async fn run(&self, args: &[&str]) -> Run {
         let output = self
@@ -223,14 +244,9 @@ impl Gateway {
     /// in a container, so its pids mean nothing to the other processes.
     /// `None` after a loud SKIPPED line where no namespace can be made (not
     /// root); with `CI` set that fails the test instead.
-    pub async fn serve_in_own_pid_namespace(&self, test: &str) -> Option<Server> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test} needs root for a pid namespace, and CI must run it"
-            );
-            eprintln!("SKIPPED {test}: making a pid namespace needs root");
+    pub async fn serve_in_own_pid_namespace(&self) -> Option<Server> {
+        if !skip::is_root() {
+            skip::skip_or_fail("making a pid namespace needs root");
             return None;
         }
         let mut command = Command::new("unshare");
@@ -249,14 +265,9 @@ impl Gateway {
     /// /etc/hosts holds only `hosts`, so test names resolve where the test
     /// says. `None` after a loud SKIPPED line where that cannot be done (not
     /// root); with `CI` set that fails the test instead.
-    pub async fn serve_with_hosts(&self, hosts: &str, test: &str) -> Option<Server> {
-        // SAFETY: geteuid has no preconditions.
-        if unsafe { libc::geteuid() } != 0 {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{test} needs root for a mount namespace, and CI must run it"
-            );
-            eprintln!("SKIPPED {test}: making a mount namespace needs root");
+    pub async fn serve_with_hosts(&self, hosts: &str) -> Option<Server> {
+        if !skip::is_root() {
+            skip::skip_or_fail("making a mount namespace needs root");
             return None;
         }
         let file = self.path().join("test-hosts");
